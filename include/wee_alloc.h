@@ -1,0 +1,118 @@
+/*
+ * wee_alloc: a tiny, sized-deallocation memory allocator.
+ *
+ * This is the public API of the core. Every allocation is described by its
+ * size and alignment, and the same pair is handed back on deallocation, in
+ * the manner of Rust's GlobalAlloc. The libc names (malloc, free, ...) are
+ * not defined here: they come from the separate shim library, wee_malloc.
+ *
+ * All functions are thread-safe: each heap carries its own lock. A heap needs
+ * no set-up: a zero-filled wee_heap (WEE_HEAP_INIT) is ready to use, so heaps
+ * can live in static storage and be used before any constructor has run.
+ */
+#ifndef WEE_ALLOC_H
+#define WEE_ALLOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Marks the symbols exported from the shared library. */
+#if defined(__GNUC__) || defined(__clang__)
+#define WEE_API __attribute__((visibility("default")))
+#else
+#define WEE_API
+#endif
+
+/** Size of the opaque heap state, in pointer-sized words. */
+#define WEE_HEAP_WORDS 192
+
+/**
+ * A heap: an independent set of free lists drawing pages from the backend.
+ * Its contents are private. Pages a heap took are never handed back to the
+ * backend, so a heap should live as long as the program.
+ */
+typedef struct wee_heap {
+    void *opaque[WEE_HEAP_WORDS];
+} wee_heap;
+
+/** Static initializer for a wee_heap: `wee_heap h = WEE_HEAP_INIT;`. */
+#define WEE_HEAP_INIT                                                                              \
+    {                                                                                              \
+        { 0 }                                                                                      \
+    }
+
+/** Counters kept by every heap. Byte counts include cell headers. */
+typedef struct wee_stats {
+    size_t backend_bytes; /**< bytes taken from the backend, in total */
+    size_t regions;       /**< separate memory regions (adjacent grows merge) */
+    size_t live_bytes;    /**< bytes of cells currently handed out */
+    size_t peak_bytes;    /**< largest value live_bytes has had */
+    size_t allocs;        /**< successful allocations */
+    size_t deallocs;      /**< deallocations */
+    size_t failures;      /**< allocations that returned NULL */
+} wee_stats;
+
+/** The process-wide heap behind wee_alloc() and the malloc shim. */
+WEE_API wee_heap *wee_default_heap(void);
+
+/**
+ * Allocates `size` bytes aligned to `align` from heap `h`.
+ * `align` must be a power of two (any size up to a quarter of the address
+ * space). `size` 0 is allowed and gives a unique pointer.
+ * Returns NULL when the backend is exhausted, on arithmetic overflow, or when
+ * `align` is not a power of two. The memory is not cleared.
+ */
+WEE_API void *wee_heap_alloc(wee_heap *h, size_t size, size_t align);
+
+/**
+ * Returns a block to heap `h`. `ptr` must come from wee_heap_alloc() or
+ * wee_heap_realloc() on the same heap with the same `align`; `size` must be
+ * the size it was last allocated with. `ptr` may be NULL (nothing happens).
+ */
+WEE_API void wee_heap_dealloc(wee_heap *h, void *ptr, size_t size, size_t align);
+
+/**
+ * Resizes the block `ptr` (allocated with `old_size` and `align`) to
+ * `new_size` bytes, in place when the neighbouring memory allows, otherwise
+ * by moving it. The first min(old_size, new_size) bytes are kept. On failure
+ * returns NULL and the old block is left intact and still owned by the
+ * caller.
+ */
+WEE_API void *wee_heap_realloc(wee_heap *h, void *ptr, size_t old_size, size_t align,
+                               size_t new_size);
+
+/** Copies heap `h`'s counters into `*out`. */
+WEE_API void wee_heap_stats(wee_heap *h, wee_stats *out);
+
+/**
+ * Walks every cell and free list of heap `h` and returns how many of its
+ * invariants are broken (0 for a healthy heap). Never crashes on a healthy
+ * heap; meant for tests and debugging. Takes the heap lock.
+ */
+WEE_API size_t wee_heap_check(wee_heap *h);
+
+/**
+ * Takes and releases heap `h`'s lock. Used around fork(): take every heap's
+ * lock before forking and release it in both parent and child, so that the
+ * child never inherits a heap in the middle of an update.
+ */
+WEE_API void wee_heap_lock(wee_heap *h);
+/** Releases the lock taken by wee_heap_lock(). */
+WEE_API void wee_heap_unlock(wee_heap *h);
+
+/** wee_heap_alloc() on the default heap. */
+WEE_API void *wee_alloc(size_t size, size_t align);
+/** wee_heap_dealloc() on the default heap. */
+WEE_API void wee_dealloc(void *ptr, size_t size, size_t align);
+/** wee_heap_realloc() on the default heap. */
+WEE_API void *wee_realloc(void *ptr, size_t old_size, size_t align, size_t new_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEE_ALLOC_H */

@@ -1,0 +1,14 @@
+/*
+ * What the malloc shim needs from its platform file (unix.c or, for
+ * wasm32, wasm.c). malloc.c references it, so a static link that pulls in
+ * malloc also pulls in the platform file and its constructors.
+ */
+#ifndef WEE_SHIM_H
+#define WEE_SHIM_H
+
+#include <stddef.h>
+
+/* The page size valloc() and pvalloc() align to, in bytes. */
+size_t wee_shim_page_size(void);
+
+#endif /* WEE_SHIM_H */

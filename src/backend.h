@@ -1,0 +1,50 @@
+/*
+ * The backend seam: everything the core needs from its platform.
+ *
+ * Exactly one backend_*.c is compiled, chosen by CMake (WEE_BACKEND); the
+ * core includes no platform header. A backend supplies pages, the heap lock,
+ * and a way to die loudly when extra assertions find a broken invariant.
+ */
+#ifndef WEE_BACKEND_H
+#define WEE_BACKEND_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+/* Page size in bytes, set by the build for the chosen backend. */
+#ifndef WEE_PAGE_BYTES
+#error "WEE_PAGE_BYTES must be defined by the build"
+#endif
+
+/* Smallest amount the core asks of the backend at once, in bytes. */
+#ifndef WEE_GROW_MIN_BYTES
+#define WEE_GROW_MIN_BYTES (64 * 1024)
+#endif
+
+_Static_assert((WEE_PAGE_BYTES & (WEE_PAGE_BYTES - 1)) == 0, "page size is a power of two");
+_Static_assert(WEE_GROW_MIN_BYTES % WEE_PAGE_BYTES == 0, "grow minimum is whole pages");
+
+/*
+ * Returns fresh, zero-filled, page-aligned memory of at least *bytes bytes
+ * (*bytes is a non-zero multiple of WEE_PAGE_BYTES) and stores the amount
+ * actually given in *bytes; or NULL when no more memory can be had.
+ * Called with the heap lock held. Never allocates through the heap.
+ */
+void *wee_backend_grow(size_t *bytes);
+
+/* The heap lock. All-zero bits are the unlocked state, so zero-filled heaps
+ * are ready to use. */
+typedef struct wee_lock {
+    atomic_int state;
+} wee_lock;
+
+/* Takes the lock, waiting as long as needed. Not recursive. */
+void wee_lock_acquire(wee_lock *lock);
+/* Releases a lock held by the caller. */
+void wee_lock_release(wee_lock *lock);
+
+/* Reports a broken invariant: writes `msg` (len bytes, no allocation, no
+ * stdio) where the platform can show it, then traps. */
+_Noreturn void wee_backend_fatal(const char *msg, size_t len);
+
+#endif /* WEE_BACKEND_H */

@@ -1,0 +1,93 @@
+/*
+ * Invariant checks: the whole-heap walker behind wee_heap_check() and the
+ * extra-assertion build's per-operation checks, and the poison fill that
+ * catches writes to freed memory. Failing never allocates or uses stdio.
+ */
+#include <string.h>
+
+#include "heap.h"
+
+_Noreturn void wee_fail(const char *msg) {
+    size_t len = 0;
+    while (msg[len])
+        len++;
+    wee_backend_fatal(msg, len);
+}
+
+void wee_poison(void *from, void *to, int fill) {
+    if ((char *)to > (char *)from)
+        memset(from, fill, (size_t)((char *)to - (char *)from));
+}
+
+void wee_poison_check(const void *from, const void *to, int fill) {
+    for (const unsigned char *p = from; p < (const unsigned char *)to; p++)
+        if (*p != (unsigned char)fill)
+            wee_fail("wee_alloc: freed memory was written to\n");
+}
+
+/* Cells a quick check looks at on each list: cells are pushed and carved at
+ * the heads, so the heads are where a recent operation left its marks. */
+#define CHECK_QUICK_CELLS 32
+
+/* Local invariants of one cell, as seen from its neighbours. */
+static size_t cell_check(const cell *c) {
+    size_t bad = 0, size = cell_size(c);
+    bad += size < CELL_MIN || size % WEE_GRANULE != 0;
+    bad += c->prev && cell_next(c->prev) != c;
+    bad += !cell_is_last(c) && cell_next(c)->prev != c;
+    return bad;
+}
+
+size_t wee_check_locked(heap *h, int full) {
+    size_t bad = 0, limit = h->stats.backend_bytes / CELL_MIN + 1, listed = 0;
+
+    for (size_t k = 0; k < LIST_COUNT; k++) {
+        cell *prev = NULL;
+        int bit =
+            k != MAIN_LIST && (h->class_bits[k / BITS_PER_WORD] >> (k % BITS_PER_WORD) & 1) != 0;
+        bad += k != MAIN_LIST && bit != (h->lists[k] != NULL);
+        size_t n = 0;
+        for (cell *c = h->lists[k]; c; prev = c, c = cell_links(c)[0]) {
+            if (!full && ++n > CHECK_QUICK_CELLS)
+                break;
+            if (++listed > limit)
+                return bad + 1; /* a cycle */
+            bad += cell_is_allocated(c) != 0;
+            bad += cell_links(c)[1] != prev;
+            bad += cell_check(c);
+            bad += list_index(cell_size(c)) != k;
+            /* merged with both neighbours */
+            bad += c->prev && !cell_is_allocated(c->prev);
+            bad += !cell_is_last(c) && !cell_is_allocated(cell_next(c));
+        }
+    }
+    if (!full)
+        return bad;
+
+    size_t cells = 0, free_cells = 0, walked = 0, used = 0;
+    for (void **region = h->regions; region; region = *region) {
+        cell *c = (cell *)((char *)region + CELL_PHASE), *p = NULL;
+        for (;;) {
+            if (++cells > limit)
+                return bad + 1;
+            bad += c->prev != p;
+            if (cell_check(c))
+                return bad + 1; /* cannot walk further */
+            walked += cell_size(c);
+            if (cell_is_allocated(c))
+                used += cell_size(c);
+            else
+                free_cells++;
+            if (cell_is_last(c))
+                break;
+            p = c;
+            c = cell_next(c);
+        }
+    }
+    bad += free_cells != listed;
+    bad += walked > h->stats.backend_bytes;
+    bad += used != h->stats.live_bytes;
+    bad += h->last && !cell_is_last(h->last);
+    bad += h->stats.live_bytes > h->stats.peak_bytes;
+    return bad;
+}
