@@ -8,8 +8,12 @@
  * constructors) need nothing, since the heap is statically initialised.
  *
  * WEE_ALLOC_STATS=1 in the environment prints one line of counters to
- * standard error at exit, with write(2): no stdio inside the allocator.
+ * standard error at exit, with write(2): no stdio inside the allocator. The
+ * constructor keeps its own copy of standard error for that, since many
+ * programs close theirs in an atexit handler.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -26,8 +30,17 @@ static void fork_prepare(void) { wee_heap_lock(wee_default_heap()); }
 
 static void fork_release(void) { wee_heap_unlock(wee_default_heap()); }
 
+static int stats_fd = -1; /* copy of standard error when stats are wanted */
+
+static int stats_wanted(void) {
+    const char *want = getenv("WEE_ALLOC_STATS");
+    return want && *want && !(want[0] == '0' && !want[1]);
+}
+
 __attribute__((constructor)) static void shim_init(void) {
     pthread_atfork(fork_prepare, fork_release, fork_release);
+    if (stats_wanted())
+        stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);
 }
 
 /* Appends " name=value" to buf at *len. */
@@ -46,8 +59,7 @@ static void put_field(char *buf, size_t *len, const char *name, size_t value) {
 }
 
 __attribute__((destructor)) static void shim_report(void) {
-    const char *want = getenv("WEE_ALLOC_STATS");
-    if (!want || !*want || (want[0] == '0' && !want[1]))
+    if (stats_fd < 0)
         return;
     wee_stats s;
     wee_heap_stats(wee_default_heap(), &s);
@@ -61,6 +73,6 @@ __attribute__((destructor)) static void shim_report(void) {
     put_field(buf, &len, "backend_bytes", s.backend_bytes);
     put_field(buf, &len, "regions", s.regions);
     buf[len++] = '\n';
-    ssize_t n = write(2, buf, len);
+    ssize_t n = write(stats_fd, buf, len);
     (void)n;
 }

@@ -1,22 +1,52 @@
 /*
- * Unix backend: pages from anonymous mmap, a spin lock that yields to the
- * scheduler while it waits. Each mapping is asked for right after the last
- * one, so that successive grows usually extend one region.
+ * Unix backend: pages from anonymous mmap; a spin lock that yields to the
+ * scheduler while it waits.
+ *
+ * Address space is reserved once (PROT_NONE, so it costs nothing until used)
+ * and handed out from its start with mprotect, so successive grows are
+ * adjacent and the heap extends one region instead of starting new ones.
+ * When the reservation cannot be made or is used up, each grow is a mapping
+ * of its own.
  */
 #define _DEFAULT_SOURCE
 #include <sched.h>
+#include <stdint.h>
 #include <sys/mman.h>
 
 #include "backend.h"
 
-static char *next_hint; /* end of the last mapping; guarded by the heap lock */
+#define RESERVE_BYTES ((size_t)1 << (sizeof(void *) > 4 ? 36 : 28))
+
+/* The reservation: 0 before the first grow, 1 when it could not be made. */
+static atomic_uintptr_t reserve_base;
+static atomic_size_t reserve_used; /* bytes of it handed out */
+
+static char *reservation(void) {
+    uintptr_t base = atomic_load_explicit(&reserve_base, memory_order_acquire);
+    if (base == 0) {
+        void *p = mmap(NULL, RESERVE_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                       -1, 0);
+        uintptr_t mine = p == MAP_FAILED ? 1 : (uintptr_t)p;
+        if (atomic_compare_exchange_strong(&reserve_base, &base, mine))
+            base = mine;
+        else if (p != MAP_FAILED)
+            munmap(p, RESERVE_BYTES); /* another heap reserved first */
+    }
+    return base == 1 ? NULL : (char *)base;
+}
 
 void *wee_backend_grow(size_t *bytes) {
-    void *p = mmap(next_hint, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    next_hint = (char *)p + *bytes;
-    return p;
+    char *base = reservation();
+    size_t at = atomic_load_explicit(&reserve_used, memory_order_relaxed);
+    while (base && *bytes <= RESERVE_BYTES && at <= RESERVE_BYTES - *bytes) {
+        if (atomic_compare_exchange_weak(&reserve_used, &at, at + *bytes)) {
+            if (mprotect(base + at, *bytes, PROT_READ | PROT_WRITE) == 0)
+                return base + at;
+            break;
+        }
+    }
+    void *p = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
 }
 
 void wee_lock_acquire(wee_lock *lock) {

@@ -5,7 +5,7 @@
  *
  * Allocation takes the smallest non-empty class that fits, else the first
  * main-list cell that fits, else grows the heap; it carves the request from
- * the end of that cell, and the front stays free (re-filed by its new size)
+ * the start of that cell, and the rest stays free (re-filed by its new size)
  * when it is big enough to be a cell. Freeing merges a cell with both free
  * neighbours at once, so no two free cells are ever adjacent.
  *
@@ -65,43 +65,51 @@ static void follower_fix(heap *h, cell *c, cell *was) {
         h->last = c;
 }
 
-/* The highest cell address at or below `at` whose data plus one word is
- * aligned to `align`. */
-static uintptr_t align_cell_down(uintptr_t at, size_t align) {
+/* The lowest cell address at or above `at` whose data plus one word is
+ * aligned to `align` (0 on overflow). */
+static uintptr_t align_cell_up(uintptr_t at, size_t align) {
     if (align <= WEE_GRANULE)
         return at; /* the cell phase already gives it */
     uintptr_t lead = CELL_HEADER + WEE_WORD;
-    return ((at + lead) & ~(uintptr_t)(align - 1)) - lead;
+    return ((at + lead + align - 1) & ~(uintptr_t)(align - 1)) - lead;
 }
 
-/* Carves an allocated cell of at least `size` bytes from the end of free
- * cell `c`, or takes all of `c` when the front would be too small to stay a
- * cell. NULL if `c` cannot hold the request. */
+/* Carves an allocated cell of at least `size` bytes from the start of free
+ * cell `c` (after a free front cell when the alignment needs a gap), leaving
+ * the rest free when it makes a cell. NULL if `c` cannot hold the request.
+ * Carving low keeps the free space at the top of a region, where the next
+ * grow can extend it. */
 static cell *cell_carve_locked(heap *h, cell *c, size_t size, size_t align) {
     uintptr_t start = (uintptr_t)c, end = (uintptr_t)cell_next(c);
-    if (end - start < size)
+    uintptr_t at = align_cell_up(start, align);
+    if (at != start && at - start < CELL_MIN)
+        at = align_cell_up(start + CELL_MIN, align);
+    if (at < start || at > end || end - at < size)
         return NULL;
-    uintptr_t at = align_cell_down(end - size, align);
-    if (at < start || at > end - size)
-        return NULL;
-    int split = at - start >= CELL_MIN;
-    if (!split && at != start && align_cell_down(start, align) != start)
-        return NULL; /* the front is too small to keep and the start is misaligned */
+    int split = end - at - size >= CELL_MIN;
     if (WEE_EXTRA_ASSERTIONS)
-        wee_poison_check(split ? (void *)at : (void *)(cell_links(c) + 2), (void *)end,
-                         POISON_MAIN);
+        wee_poison_check(at == start ? (void *)(cell_links(c) + 2) : (void *)at,
+                         (void *)(split ? at + size : end), POISON_MAIN);
     list_unlink(h, c);
-    if (!split) {
-        c->next |= CELL_ALLOCATED;
-        return c;
+    if (at != start) { /* the gap stays free as a cell of its own */
+        cell *n = (cell *)at;
+        n->next = c->next;
+        n->prev = c;
+        follower_fix(h, n, c);
+        c->next = at;
+        list_push(h, c);
+        c = n;
     }
-    cell *n = (cell *)at;
-    n->next = c->next | CELL_ALLOCATED;
-    n->prev = c;
-    follower_fix(h, n, c);
-    c->next = at;
-    list_push(h, c);
-    return n;
+    if (split) {
+        cell *rest = (cell *)(at + size);
+        rest->next = c->next;
+        rest->prev = c;
+        follower_fix(h, rest, c);
+        c->next = at + size;
+        list_push(h, rest);
+    }
+    c->next |= CELL_ALLOCATED;
+    return c;
 }
 
 /* Takes at least `need` bytes from the backend and returns the free cell
@@ -158,8 +166,6 @@ cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
         n = cell_carve_locked(h, c, size, align);
         WEE_ASSERT(n != NULL);
     }
-    if (align > WEE_GRANULE)
-        wee_cell_shrink_locked(h, n, size);
     return n;
 }
 

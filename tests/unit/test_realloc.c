@@ -1,0 +1,87 @@
+/* Resizing: in place when the neighbour allows (growing into a free
+ * successor, shrinking by splitting off the tail), by moving otherwise,
+ * with the contents kept. */
+#include "test_util.h"
+
+#define BIG (CLASS_MAX + 512)
+
+static void grows_in_place_into_free_successor(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    char *b = wee_heap_alloc(&h, BIG, 8);
+    char *a = wee_heap_alloc(&h, BIG, 8); /* right after b */
+    char *guard = wee_heap_alloc(&h, 8, 8);
+    fill(b, BIG, 3);
+    wee_heap_dealloc(&h, a, BIG, 8);
+    char *g = wee_heap_realloc(&h, b, BIG, 8, BIG + 1000);
+    assert_ptr_equal(g, b);
+    assert_true(filled(g, BIG, 3));
+    assert_true(cell_size(test_cell_of(g)) >= cell_size_for(BIG + 1000));
+    /* the rest of a's cell stayed free as its own cell */
+    assert_heap_ok(&h);
+    wee_heap_dealloc(&h, g, BIG + 1000, 8);
+    wee_heap_dealloc(&h, guard, 8, 8);
+    assert_heap_ok(&h);
+}
+
+static void shrinks_in_place(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    char *a = wee_heap_alloc(&h, 10000, 8);
+    char *keep = wee_heap_alloc(&h, 8, 8);
+    fill(a, 10000, 5);
+    size_t before = test_free_cells(&h);
+    char *s = wee_heap_realloc(&h, a, 10000, 8, 100);
+    assert_ptr_equal(s, a);
+    assert_true(filled(s, 100, 5));
+    assert_int_equal(cell_size(test_cell_of(s)), cell_size_for(100));
+    assert_int_equal(test_free_cells(&h), before + 1); /* the tail */
+    assert_heap_ok(&h);
+    wee_heap_dealloc(&h, s, 100, 8);
+    wee_heap_dealloc(&h, keep, 8, 8);
+    assert_int_equal(test_free_cells(&h), 1);
+}
+
+static void moves_when_it_must(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    char *b = wee_heap_alloc(&h, 64, 8);
+    char *a = wee_heap_alloc(&h, 64, 8); /* right after b: no room to grow */
+    fill(b, 64, 9);
+    char *m = wee_heap_realloc(&h, b, 64, 8, 5000);
+    assert_non_null(m);
+    assert_ptr_not_equal(m, b);
+    assert_true(filled(m, 64, 9));
+    wee_heap_dealloc(&h, m, 5000, 8);
+    wee_heap_dealloc(&h, a, 64, 8);
+    assert_heap_ok(&h);
+    assert_int_equal(test_stats(&h).live_bytes, 0);
+}
+
+static void aligned_blocks_resize(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    char *p = wee_heap_alloc(&h, 300, 256);
+    fill(p, 300, 4);
+    for (size_t n = 300; n < 70000; n = n * 3 / 2) {
+        char *q = wee_heap_realloc(&h, p, n, 256, n * 3 / 2);
+        assert_non_null(q);
+        assert_int_equal((uintptr_t)q % 256, 0);
+        assert_true(filled(q, 300, 4));
+        p = q;
+    }
+    assert_heap_ok(&h);
+}
+
+static void null_realloc_allocates(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    void *p = wee_heap_realloc(&h, NULL, 0, 8, 100);
+    assert_non_null(p);
+    wee_heap_dealloc(&h, p, 100, 8);
+    assert_heap_ok(&h);
+}
+
+RUN(cmocka_unit_test(grows_in_place_into_free_successor), cmocka_unit_test(shrinks_in_place),
+    cmocka_unit_test(moves_when_it_must), cmocka_unit_test(aligned_blocks_resize),
+    cmocka_unit_test(null_realloc_allocates))

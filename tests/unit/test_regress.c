@@ -1,0 +1,44 @@
+/* Regressions of wee_alloc 0.4.5's defects: the unbounded leak of its
+ * free-list walk (upstream issue 106) and memory left unusable. */
+#include "test_util.h"
+
+static void two_blocks_in_allocation_order_stay_bounded(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    size_t after_first = 0;
+    for (int i = 0; i < 10000; i++) {
+        void *a = wee_heap_alloc(&h, 1024, 8);
+        void *b = wee_heap_alloc(&h, 1024 * 9, 8);
+        assert_non_null(a);
+        assert_non_null(b);
+        wee_heap_dealloc(&h, a, 1024, 8);
+        wee_heap_dealloc(&h, b, 1024 * 9, 8);
+        if (i == 0)
+            after_first = test_stats(&h).backend_bytes;
+    }
+    assert_int_equal(test_stats(&h).backend_bytes, after_first);
+    assert_heap_ok(&h);
+}
+
+static void mixed_sizes_repeated_stay_bounded(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    size_t after_first = 0;
+    for (int round = 0; round < 200; round++) {
+        void *p[64];
+        for (int i = 0; i < 64; i++)
+            p[i] = wee_heap_alloc(&h, (size_t)((i * 977) % 6000), 8);
+        for (int i = 0; i < 64; i += 2)
+            wee_heap_dealloc(&h, p[i], (size_t)((i * 977) % 6000), 8);
+        for (int i = 1; i < 64; i += 2)
+            wee_heap_dealloc(&h, p[i], (size_t)((i * 977) % 6000), 8);
+        if (round == 0)
+            after_first = test_stats(&h).backend_bytes;
+    }
+    assert_int_equal(test_stats(&h).backend_bytes, after_first);
+    assert_int_equal(test_free_cells(&h), test_stats(&h).regions);
+    assert_heap_ok(&h);
+}
+
+RUN(cmocka_unit_test(two_blocks_in_allocation_order_stay_bounded),
+    cmocka_unit_test(mixed_sizes_repeated_stay_bounded))

@@ -1,0 +1,241 @@
+/* The malloc shim's contract, clause by clause, with the shim linked into
+ * this program in place of the C library's malloc. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <malloc.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+static wee_heap *dh(void) { return wee_default_heap(); }
+
+/* Values the compiler cannot see through, so that it does not reject the
+ * absurd requests these tests make on purpose. */
+static size_t opaque(size_t x) {
+    volatile size_t v = x;
+    return v;
+}
+static void *opaque_ptr(void *p) {
+    void *volatile v = p;
+    return v;
+}
+
+static void malloc_is_ours(void **state) {
+    (void)state;
+    size_t before = test_stats(dh()).allocs;
+    void *p = malloc(10);
+    assert_int_equal(test_stats(dh()).allocs, before + 1);
+    free(p);
+}
+
+static void results_are_max_align_t_aligned(void **state) {
+    (void)state;
+    void *p[600];
+    for (size_t i = 0; i < 600; i++) {
+        p[i] = i % 3 == 0 ? malloc(i) : i % 3 == 1 ? calloc(1, i) : realloc(NULL, i);
+        assert_non_null(p[i]);
+        assert_int_equal((uintptr_t)p[i] % alignof(max_align_t), 0);
+    }
+    for (size_t i = 0; i < 600; i++) {
+        p[i] = realloc(p[i], i * 3 + 1);
+        assert_int_equal((uintptr_t)p[i] % alignof(max_align_t), 0);
+        free(p[i]);
+    }
+}
+
+static void small_requests_use_size_classes(void **state) {
+    (void)state;
+    void *a = malloc(24), *p = malloc(100), *b = malloc(24);
+    cell *c = cell_of((char *)opaque_ptr(p) - WEE_WORD);
+    free(p);
+#if WEE_SIZE_CLASSES
+    assert_true(test_on_list(dh(), list_index(cell_size(c)), c));
+    assert_true(list_index(cell_size(c)) != MAIN_LIST);
+#else
+    assert_true(test_on_list(dh(), MAIN_LIST, c));
+#endif
+    assert_ptr_equal(malloc(100), p); /* O(1) reuse from the class */
+    free(p);
+    free(a);
+    free(b);
+    assert_heap_ok(dh());
+}
+
+static void exhaustion_and_overflow_set_enomem(void **state) {
+    (void)state;
+    errno = 0;
+    assert_null(malloc(opaque(SIZE_MAX)));
+    assert_int_equal(errno, ENOMEM);
+    errno = 0;
+    assert_null(malloc(opaque(SIZE_MAX / 2 + 1)));
+    assert_int_equal(errno, ENOMEM);
+    errno = 0;
+    assert_null(calloc(opaque(SIZE_MAX / 2), 3));
+    assert_int_equal(errno, ENOMEM);
+    errno = 0;
+    assert_null(calloc(opaque(SIZE_MAX), opaque(SIZE_MAX)));
+    assert_int_equal(errno, ENOMEM);
+    errno = 0;
+    assert_null(aligned_alloc(64, opaque(SIZE_MAX - 10)));
+    assert_int_equal(errno, ENOMEM);
+    errno = 0;
+    assert_null(pvalloc(opaque(SIZE_MAX - 10)));
+    assert_int_equal(errno, ENOMEM);
+    static void *volatile kept;
+    kept = malloc(16);
+    errno = 0;
+    assert_null(reallocarray(kept, opaque(SIZE_MAX / 4), 8));
+    assert_int_equal(errno, ENOMEM);
+    free(kept);
+}
+
+static void failed_realloc_keeps_the_block(void **state) {
+    (void)state;
+    static char *volatile kept;
+    kept = malloc(100);
+    fill(kept, 100, 77);
+    errno = 0;
+    assert_null(realloc(kept, opaque(SIZE_MAX - 100)));
+    assert_int_equal(errno, ENOMEM);
+    assert_true(filled(kept, 100, 77));
+    free(kept);
+    assert_heap_ok(dh());
+}
+
+static void posix_memalign_rules(void **state) {
+    (void)state;
+    void *sentinel = (void *)0x1234, *out = sentinel;
+    static const size_t bad[] = {0, 1, 3, 24, sizeof(void *) / 2, sizeof(void *) + 1, 48};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(posix_memalign(&out, bad[i], 16), EINVAL);
+        assert_ptr_equal(out, sentinel);
+    }
+    errno = 42;
+    assert_int_equal(posix_memalign(&out, 64, opaque(SIZE_MAX - 100)), ENOMEM);
+    assert_ptr_equal(out, sentinel);
+    assert_int_equal(errno, 42);
+    for (size_t align = sizeof(void *); align <= 65536; align *= 2) {
+        assert_int_equal(posix_memalign(&out, align, 100), 0);
+        assert_int_equal((uintptr_t)out % align, 0);
+        fill(out, 100, 1);
+        free(out);
+    }
+}
+
+static void aligned_family(void **state) {
+    (void)state;
+    errno = 0;
+    assert_null(aligned_alloc(24, 48));
+    assert_int_equal(errno, EINVAL);
+    errno = 0;
+    assert_null(memalign(3, 48));
+    assert_int_equal(errno, EINVAL);
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    for (size_t align = 1; align <= 65536; align *= 2) {
+        void *a = aligned_alloc(align, 3 * align), *m = memalign(align, 10);
+        assert_int_equal((uintptr_t)a % align, 0);
+        assert_int_equal((uintptr_t)m % align, 0);
+        assert_int_equal((uintptr_t)a % alignof(max_align_t), 0);
+        free(a);
+        free(m);
+    }
+    void *v = valloc(100), *pv = pvalloc(100), *pz = pvalloc(0);
+    assert_int_equal((uintptr_t)v % page, 0);
+    assert_int_equal((uintptr_t)pv % page, 0);
+    assert_true(malloc_usable_size(pv) >= page);
+    assert_true(malloc_usable_size(pz) >= page);
+    free(v);
+    free(pv);
+    free(pz);
+}
+
+static void free_edges(void **state) {
+    (void)state;
+    free(NULL);
+    void *p = malloc(50);
+    errno = 1234;
+    free(p);
+    assert_int_equal(errno, 1234);
+    p = malloc(50000);
+    errno = 4321;
+    free(p);
+    assert_int_equal(errno, 4321);
+}
+
+static void malloc_zero_is_unique(void **state) {
+    (void)state;
+    void *a = malloc(0), *b = malloc(0);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_ptr_not_equal(a, b);
+    free(a);
+    free(b);
+    void *r = realloc(malloc(10), 0); /* shrinks to a minimal block */
+    free(r);
+}
+
+static void usable_size_covers_the_request(void **state) {
+    (void)state;
+    assert_int_equal(malloc_usable_size(NULL), 0);
+    for (size_t n = 0; n < 5000; n += 13) {
+        char *p = malloc(n);
+        size_t u = malloc_usable_size(p);
+        assert_true(u >= n);
+        memset(p, 0x5a, u); /* all of it is really usable */
+        char *q = realloc(p, u + 100);
+        for (size_t i = 0; i < u; i++)
+            assert_int_equal((unsigned char)q[i], 0x5a);
+        free(q);
+    }
+}
+
+static void calloc_zeroes_reused_memory(void **state) {
+    (void)state;
+    for (int round = 0; round < 50; round++) {
+        unsigned char *p = malloc(3000);
+        memset(p, 0xff, 3000);
+        free(p);
+        unsigned char *z = calloc(1000, 3);
+        for (int i = 0; i < 3000; i++)
+            assert_int_equal(z[i], 0);
+        free(z);
+    }
+}
+
+static void realloc_in_place(void **state) {
+    (void)state;
+    char *keep = malloc(16);
+    char *p = malloc(20000);
+    fill(p, 20000, 8);
+    char *s = realloc(p, 100); /* shrink: same place */
+    assert_ptr_equal(s, p);
+    assert_true(filled(s, 100, 8));
+    char *g = realloc(s, 15000); /* grow back into the freed tail */
+    assert_ptr_equal(g, p);
+    assert_true(filled(g, 100, 8));
+    free(g);
+    free(keep);
+    assert_heap_ok(dh());
+}
+
+static void reallocarray_works(void **state) {
+    (void)state;
+    int *p = reallocarray(NULL, 10, sizeof(int));
+    for (int i = 0; i < 10; i++)
+        p[i] = i;
+    p = reallocarray(p, 1000, sizeof(int));
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(p[i], i);
+    free(p);
+}
+
+RUN(cmocka_unit_test(malloc_is_ours), cmocka_unit_test(results_are_max_align_t_aligned),
+    cmocka_unit_test(small_requests_use_size_classes),
+    cmocka_unit_test(exhaustion_and_overflow_set_enomem),
+    cmocka_unit_test(failed_realloc_keeps_the_block), cmocka_unit_test(posix_memalign_rules),
+    cmocka_unit_test(aligned_family), cmocka_unit_test(free_edges),
+    cmocka_unit_test(malloc_zero_is_unique), cmocka_unit_test(usable_size_covers_the_request),
+    cmocka_unit_test(calloc_zeroes_reused_memory), cmocka_unit_test(realloc_in_place),
+    cmocka_unit_test(reallocarray_works))

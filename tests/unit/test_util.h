@@ -1,0 +1,70 @@
+/*
+ * Shared set-up for the cmocka unit tests: cmocka's required headers, the
+ * core's internals (the tests are white-box), and helpers to look at a heap.
+ */
+#ifndef WEE_TEST_UTIL_H
+#define WEE_TEST_UTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "heap.h"
+
+/* A fresh, empty heap for one test. */
+#define FRESH_HEAP(name) wee_heap name = WEE_HEAP_INIT
+
+/* Every invariant of the heap holds. */
+#define assert_heap_ok(h) assert_int_equal(wee_heap_check(h), 0)
+
+static inline cell *test_cell_of(void *ptr) { return cell_of(ptr); }
+
+/* Number of free cells on all lists of heap h. */
+static inline size_t test_free_cells(wee_heap *wh) {
+    heap *h = heap_of(wh);
+    size_t n = 0;
+    for (size_t k = 0; k < LIST_COUNT; k++)
+        for (cell *c = h->lists[k]; c; c = cell_links(c)[0])
+            n++;
+    return n;
+}
+
+/* Whether cell c is on free list k of heap h. */
+static inline int test_on_list(wee_heap *wh, size_t k, const cell *c) {
+    for (cell *x = heap_of(wh)->lists[k]; x; x = cell_links(x)[0])
+        if (x == c)
+            return 1;
+    return 0;
+}
+
+static inline wee_stats test_stats(wee_heap *h) {
+    wee_stats s;
+    wee_heap_stats(h, &s);
+    return s;
+}
+
+/* Fills n bytes with a pattern from seed; checks it back. */
+static inline void fill(void *p, size_t n, unsigned seed) {
+    unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        b[i] = (unsigned char)(seed * 31u + i * 7u);
+}
+static inline int filled(const void *p, size_t n, unsigned seed) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] != (unsigned char)(seed * 31u + i * 7u))
+            return 0;
+    return 1;
+}
+
+#define RUN(...)                                                                                   \
+    int main(void) {                                                                               \
+        const struct CMUnitTest tests[] = {__VA_ARGS__};                                           \
+        return cmocka_run_group_tests(tests, NULL, NULL);                                          \
+    }
+
+#endif /* WEE_TEST_UTIL_H */
