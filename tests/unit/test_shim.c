@@ -127,10 +127,10 @@ static void posix_memalign_rules(void **state) {
 static void aligned_family(void **state) {
     (void)state;
     errno = 0;
-    assert_null(aligned_alloc(24, 48));
+    assert_null(aligned_alloc(opaque(24), 48));
     assert_int_equal(errno, EINVAL);
     errno = 0;
-    assert_null(memalign(3, 48));
+    assert_null(memalign(opaque(3), 48));
     assert_int_equal(errno, EINVAL);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     for (size_t align = 1; align <= 65536; align *= 2) {
