@@ -1,0 +1,48 @@
+# Helpers that build the core and the shim as object libraries, so the
+# static and shared libraries and the tests share one set of sources.
+
+# Compiler warnings for every target of ours.
+function(wee_warnings target)
+  if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra $<$<BOOL:${WEE_WERROR}>:-Werror>)
+  endif()
+endfunction()
+
+# The core compiled as position-independent objects for one backend, so the
+# static and shared libraries (and tests) share one set of sources.
+# Optional: STATIC_BYTES n (the static backend's array size).
+function(wee_core_objects target backend)
+  cmake_parse_arguments(ARG "" "STATIC_BYTES" "" ${ARGN})
+  if(NOT ARG_STATIC_BYTES)
+    set(ARG_STATIC_BYTES ${WEE_STATIC_BYTES})
+  endif()
+  set(src ${PROJECT_SOURCE_DIR}/src)
+  add_library(${target} OBJECT
+    ${src}/check.c ${src}/free_list.c ${src}/wee_alloc.c
+    ${src}/backend_${backend}.c ${src}/report_${WEE_REPORT}.c)
+  target_include_directories(${target}
+    PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_compile_definitions(${target} PRIVATE
+    WEE_SIZE_CLASSES=$<BOOL:${WEE_SIZE_CLASSES}>
+    WEE_EXTRA_ASSERTIONS=$<BOOL:${WEE_EXTRA_ASSERTIONS}>
+    WEE_PAGE_BYTES=${WEE_PAGE_BYTES}
+    WEE_STATIC_BYTES=${ARG_STATIC_BYTES})
+  set_target_properties(${target} PROPERTIES
+    POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
+  wee_warnings(${target})
+endfunction()
+
+# The malloc shim over a core object library; `prefixed` renames its
+# functions to wee_shim_NAME.
+function(wee_shim_objects target core prefixed)
+  add_library(${target} OBJECT ${PROJECT_SOURCE_DIR}/shim/malloc.c ${PROJECT_SOURCE_DIR}/shim/unix.c)
+  target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
+  target_compile_definitions(${target} PRIVATE
+    $<TARGET_PROPERTY:${core},COMPILE_DEFINITIONS> $<$<BOOL:${prefixed}>:WEE_SHIM_PREFIX>)
+  # Keep the compiler from turning the shim's own calls into malloc/calloc.
+  target_compile_options(${target} PRIVATE -fno-builtin)
+  set_target_properties(${target} PROPERTIES
+    POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
+  wee_warnings(${target})
+endfunction()
