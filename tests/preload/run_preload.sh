@@ -28,7 +28,8 @@
 # Each program invocation is limited to PRELOAD_RUN_TIMEOUT seconds (30).
 #
 # Debian packages needed by the programs:
-#   python3 perl sqlite3 git gcc libc6-dev coreutils mawk tar gzip bc findutils
+#   python3 perl sqlite3 git gcc libc6-dev bc mawk coreutils diffutils
+#   findutils tar gzip
 set -euo pipefail
 
 usage() {
