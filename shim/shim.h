@@ -1,6 +1,6 @@
 /*
- * What the malloc shim needs from its platform file (unix.c or, for
- * wasm32, wasm.c). malloc.c references it, so a static link that pulls in
+ * What the malloc shim needs from its platform file (unix.c; each platform
+ * brings its own). malloc.c references it, so a static link that pulls in
  * malloc also pulls in the platform file and its constructors.
  */
 #ifndef WEE_SHIM_H

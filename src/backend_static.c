@@ -13,19 +13,24 @@
 _Static_assert(WEE_STATIC_BYTES % WEE_PAGE_BYTES == 0, "array is whole pages");
 
 static _Alignas(WEE_PAGE_BYTES) unsigned char arena[WEE_STATIC_BYTES];
-static size_t arena_used;       /* bytes handed out, from the start */
-static long grows_allowed = -1; /* test hook: grows left before failing; -1 = no limit */
+static atomic_size_t arena_used; /* bytes handed out, from the start */
+static long grows_allowed = -1;  /* test hook: grows left before failing; -1 = no limit */
 
 void wee_backend_static_fail_after(long n) { grows_allowed = n < 0 ? -1 : n; }
 
+/* Heaps grow under their own locks, so several may grow at once: the bump
+ * is atomic. The test hook is for single-threaded tests. */
 void *wee_backend_grow(size_t *bytes) {
-    if (grows_allowed == 0 || *bytes > sizeof arena - arena_used)
+    if (grows_allowed == 0)
         return NULL;
+    size_t at = atomic_load_explicit(&arena_used, memory_order_relaxed);
+    do {
+        if (*bytes > sizeof arena - at)
+            return NULL;
+    } while (!atomic_compare_exchange_weak(&arena_used, &at, at + *bytes));
     if (grows_allowed > 0)
         grows_allowed--;
-    void *p = arena + arena_used;
-    arena_used += *bytes;
-    return p;
+    return arena + at;
 }
 
 void wee_lock_acquire(wee_lock *lock) {

@@ -15,9 +15,8 @@
  * that keeps one word of its own in front of the data hands out 16-aligned
  * pointers from every cell, size-class cells included.
  *
- * Free cells on the main list keep the list links in their first two data
- * words; cells cached in a size class keep one link in their first data word
- * and stay tagged allocated, so neighbours never merge with them.
+ * A free cell keeps the links of its free list (a size class or the main
+ * list) in its first two data words.
  */
 #ifndef WEE_CELL_H
 #define WEE_CELL_H
