@@ -55,10 +55,6 @@ static void *shim_aligned(size_t align, size_t size) {
     return shim_alloc(size, align < SHIM_ALIGN ? SHIM_ALIGN : align);
 }
 
-static size_t usable_size(void *ptr) {
-    return wee_block_capacity(wee_default_heap(), prefix_of(ptr)) - WEE_WORD;
-}
-
 WEE_API void *WEE_SHIM(malloc)(size_t size) { return shim_alloc(size, SHIM_ALIGN); }
 
 WEE_API void WEE_SHIM(free)(void *ptr) {
@@ -87,18 +83,15 @@ WEE_API void *WEE_SHIM(realloc)(void *ptr, size_t size) {
         errno = ENOMEM;
         return NULL;
     }
-    size_t *block = prefix_of(ptr);
-    if (wee_block_resize(wee_default_heap(), block, size + WEE_WORD)) {
-        *block = size;
-        return ptr;
+    /* keeps all of the old block's capacity: malloc_usable_size() promised it */
+    size_t *block = wee_block_realloc(wee_default_heap(), prefix_of(ptr), SIZE_MAX, size + WEE_WORD,
+                                      SHIM_ALIGN);
+    if (!block) {
+        errno = ENOMEM;
+        return NULL;
     }
-    void *moved = shim_alloc(size, SHIM_ALIGN);
-    if (moved) {
-        size_t old = usable_size(ptr);
-        memcpy(moved, ptr, old < size ? old : size);
-        WEE_SHIM(free)(ptr);
-    }
-    return moved;
+    *block = size;
+    return block + 1;
 }
 
 WEE_API void *WEE_SHIM(reallocarray)(void *ptr, size_t count, size_t size) {
@@ -141,4 +134,6 @@ WEE_API void *WEE_SHIM(pvalloc)(size_t size) {
     return shim_aligned(page, size);
 }
 
-WEE_API size_t WEE_SHIM(malloc_usable_size)(void *ptr) { return ptr ? usable_size(ptr) : 0; }
+WEE_API size_t WEE_SHIM(malloc_usable_size)(void *ptr) {
+    return ptr ? wee_block_capacity(wee_default_heap(), prefix_of(ptr)) - WEE_WORD : 0;
+}

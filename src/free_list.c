@@ -124,23 +124,27 @@ static cell *heap_grow_locked(heap *h, size_t need) {
     h->stats.backend_bytes += bytes;
     uintptr_t end = (uintptr_t)base + bytes - WEE_GRANULE + CELL_PHASE;
     cell *c = h->last;
+    void *fresh; /* start of the memory the free cell gains */
     if (c && base == h->top && !cell_is_allocated(c)) {
         list_unlink(h, c); /* grows in place */
-    } else if (c && base == h->top) {
-        cell *l = c;
-        c = cell_next(l);
-        l->next = (uintptr_t)c | CELL_ALLOCATED;
-        c->prev = l;
+        fresh = cell_next(c);
     } else {
-        *(void **)base = h->regions;
-        h->regions = (void **)base;
-        h->stats.regions++;
-        c = (cell *)(base + CELL_PHASE);
-        c->prev = NULL;
+        if (c && base == h->top) { /* a new cell after the allocated last one */
+            cell *l = c;
+            c = cell_next(l);
+            l->next = (uintptr_t)c | CELL_ALLOCATED;
+            c->prev = l;
+        } else {
+            *(void **)base = h->regions;
+            h->regions = (void **)base;
+            h->stats.regions++;
+            c = (cell *)(base + CELL_PHASE);
+            c->prev = NULL;
+        }
+        fresh = cell_links(c) + 2;
     }
     if (WEE_EXTRA_ASSERTIONS)
-        wee_poison(c == h->last ? (void *)cell_next(c) : (void *)(cell_links(c) + 2), (void *)end,
-                   POISON_MAIN);
+        wee_poison(fresh, (void *)end, POISON_MAIN);
     c->next = end | CELL_LAST;
     h->last = c;
     h->top = base + bytes;

@@ -93,9 +93,12 @@ int wee_cell_grow_locked(heap *h, cell *c, size_t size);
 void *wee_block_alloc(wee_heap *h, size_t bytes, size_t align);
 /* Frees a block; `bytes` is the size it was requested with. */
 void wee_block_free(wee_heap *h, void *block, size_t bytes);
-/* Resizes a block in place to at least `bytes`; returns 1 on success, 0 when
- * it cannot (the block is unchanged). */
-int wee_block_resize(wee_heap *h, void *block, size_t bytes);
+/* Resizes a block to at least `bytes` (<= WEE_BYTES_MAX): in place when its
+ * neighbours allow, otherwise by moving its first min(keep, capacity, bytes)
+ * bytes into a new block aligned as by wee_block_alloc(bytes, align) and
+ * freeing the old one. Returns the block, or NULL with the old block
+ * untouched. */
+void *wee_block_realloc(wee_heap *h, void *block, size_t keep, size_t bytes, size_t align);
 /* Usable bytes of a block. */
 size_t wee_block_capacity(wee_heap *h, void *block);
 

@@ -55,21 +55,30 @@ void wee_block_free(wee_heap *wh, void *block, size_t bytes) {
     heap_unlock(h);
 }
 
-int wee_block_resize(wee_heap *wh, void *block, size_t bytes) {
+void *wee_block_realloc(wee_heap *wh, void *block, size_t keep, size_t bytes, size_t align) {
     heap *h = heap_of(wh);
     cell *c = cell_of(block);
     size_t size = cell_size_for(bytes);
     heap_lock(h);
     WEE_ASSERT(cell_is_allocated(c));
     size_t old = cell_size(c);
-    int ok = wee_cell_grow_locked(h, c, size);
-    if (ok) {
+    int in_place = wee_cell_grow_locked(h, c, size);
+    if (in_place) {
         wee_cell_shrink_locked(h, c, size);
         h->stats.live_bytes -= old;
         stats_grew(h, cell_size(c));
     }
+    size_t capacity = cell_size(c) - CELL_HEADER;
     heap_unlock(h);
-    return ok;
+    if (in_place)
+        return block;
+    void *moved = wee_block_alloc(wh, bytes, align);
+    if (moved) {
+        keep = keep < capacity ? keep : capacity;
+        memcpy(moved, block, keep < bytes ? keep : bytes);
+        wee_block_free(wh, block, keep);
+    }
+    return moved;
 }
 
 size_t wee_block_capacity(wee_heap *wh, void *block) {
@@ -105,14 +114,9 @@ void *wee_heap_realloc(wee_heap *h, void *ptr, size_t old_size, size_t align, si
         return wee_heap_alloc(h, new_size, align);
     if (new_size > WEE_BYTES_MAX || !align_valid(align))
         return NULL;
-    if (wee_block_resize(h, (char *)ptr - align_pad(align), new_size + align_pad(align)))
-        return ptr;
-    void *moved = wee_heap_alloc(h, new_size, align);
-    if (moved) {
-        memcpy(moved, ptr, old_size < new_size ? old_size : new_size);
-        wee_heap_dealloc(h, ptr, old_size, align);
-    }
-    return moved;
+    size_t pad = align_pad(align);
+    char *block = wee_block_realloc(h, (char *)ptr - pad, old_size + pad, new_size + pad, align);
+    return block ? block + pad : NULL;
 }
 
 void wee_heap_stats(wee_heap *wh, wee_stats *out) {
