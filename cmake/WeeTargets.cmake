@@ -36,7 +36,8 @@ endfunction()
 # The malloc shim over a core object library; `prefixed` renames its
 # functions to wee_shim_NAME.
 function(wee_shim_objects target core prefixed)
-  add_library(${target} OBJECT ${PROJECT_SOURCE_DIR}/shim/malloc.c ${PROJECT_SOURCE_DIR}/shim/unix.c)
+  add_library(${target} OBJECT ${PROJECT_SOURCE_DIR}/shim/malloc.c
+    ${PROJECT_SOURCE_DIR}/shim/${WEE_PLATFORM}.c)
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
   target_compile_definitions(${target} PRIVATE
     $<TARGET_PROPERTY:${core},COMPILE_DEFINITIONS> $<$<BOOL:${prefixed}>:WEE_SHIM_PREFIX>)
