@@ -26,6 +26,7 @@ function(wee_core_objects target backend)
   target_compile_definitions(${target} PRIVATE
     WEE_SIZE_CLASSES=$<BOOL:${WEE_SIZE_CLASSES}>
     WEE_EXTRA_ASSERTIONS=$<BOOL:${WEE_EXTRA_ASSERTIONS}>
+    WEE_SINGLE_THREADED=$<NOT:$<BOOL:${WEE_THREADS}>>
     WEE_PAGE_BYTES=${WEE_PAGE_BYTES}
     WEE_STATIC_BYTES=${ARG_STATIC_BYTES})
   set_target_properties(${target} PROPERTIES

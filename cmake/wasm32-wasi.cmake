@@ -33,3 +33,6 @@ set(CMAKE_CROSSCOMPILING_EMULATOR
 
 set(WEE_BACKEND wasm CACHE STRING "")
 set(WEE_PAGE_BYTES 65536 CACHE STRING "")
+# wasi-libc has no threads: no lock. A wasi-threads build (-pthread) must
+# configure with -DWEE_THREADS=ON; src/backend_wasm.c refuses otherwise.
+set(WEE_THREADS OFF CACHE BOOL "")

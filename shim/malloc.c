@@ -35,16 +35,22 @@
 
 static size_t *prefix_of(void *ptr) { return (size_t *)ptr - 1; }
 
-static void *shim_alloc(size_t size, size_t align) {
-    if (size <= WEE_BYTES_MAX && align <= WEE_ALIGN_MAX) {
-        size_t *block = wee_block_alloc(wee_default_heap(), size + WEE_WORD, align);
-        if (block) {
-            *block = size;
-            return block + 1;
-        }
+/* Finishes an allocation: records the size in front of the pointer, or
+ * reports ENOMEM when there is no block. */
+static void *shim_done(size_t *block, size_t size) {
+    if (!block) {
+        errno = ENOMEM;
+        return NULL;
     }
-    errno = ENOMEM;
-    return NULL;
+    *block = size;
+    return block + 1;
+}
+
+static void *shim_alloc(size_t size, size_t align) {
+    size_t *block = NULL;
+    if (size <= WEE_BYTES_MAX && align <= WEE_ALIGN_MAX)
+        block = wee_block_alloc(wee_default_heap(), size + WEE_WORD, align);
+    return shim_done(block, size);
 }
 
 static void *shim_aligned(size_t align, size_t size) {
@@ -55,7 +61,17 @@ static void *shim_aligned(size_t align, size_t size) {
     return shim_alloc(size, align < SHIM_ALIGN ? SHIM_ALIGN : align);
 }
 
+/* count * size, or SIZE_MAX (which no allocation satisfies) on overflow. */
+static size_t shim_product(size_t count, size_t size) {
+    size_t total;
+    return __builtin_mul_overflow(count, size, &total) ? SIZE_MAX : total;
+}
+
 WEE_API void *WEE_SHIM(malloc)(size_t size) { return shim_alloc(size, SHIM_ALIGN); }
+
+/* Linked with malloc: tells the backend that no other allocator shares the
+ * platform's heap (see src/backend_wasm.c). */
+const char wee_shim_owns_malloc = 1;
 
 WEE_API void WEE_SHIM(free)(void *ptr) {
     if (ptr) {
@@ -65,11 +81,7 @@ WEE_API void WEE_SHIM(free)(void *ptr) {
 }
 
 WEE_API void *WEE_SHIM(calloc)(size_t count, size_t size) {
-    size_t total;
-    if (__builtin_mul_overflow(count, size, &total)) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    size_t total = shim_product(count, size);
     void *ptr = shim_alloc(total, SHIM_ALIGN);
     if (ptr)
         memset(ptr, 0, total);
@@ -79,35 +91,23 @@ WEE_API void *WEE_SHIM(calloc)(size_t count, size_t size) {
 WEE_API void *WEE_SHIM(realloc)(void *ptr, size_t size) {
     if (!ptr)
         return shim_alloc(size, SHIM_ALIGN);
-    if (size > WEE_BYTES_MAX) {
-        errno = ENOMEM;
-        return NULL;
-    }
     /* keeps all of the old block's capacity: malloc_usable_size() promised it */
-    size_t *block = wee_block_realloc(wee_default_heap(), prefix_of(ptr), SIZE_MAX, size + WEE_WORD,
-                                      SHIM_ALIGN);
-    if (!block) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    *block = size;
-    return block + 1;
+    size_t *block = NULL;
+    if (size <= WEE_BYTES_MAX)
+        block = wee_block_realloc(wee_default_heap(), prefix_of(ptr), SIZE_MAX, size + WEE_WORD,
+                                  SHIM_ALIGN);
+    return shim_done(block, size);
 }
 
 WEE_API void *WEE_SHIM(reallocarray)(void *ptr, size_t count, size_t size) {
-    size_t total;
-    if (__builtin_mul_overflow(count, size, &total)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    return WEE_SHIM(realloc)(ptr, total);
+    return WEE_SHIM(realloc)(ptr, shim_product(count, size));
 }
 
 WEE_API int WEE_SHIM(posix_memalign)(void **out, size_t align, size_t size) {
-    if (align % sizeof(void *) != 0 || (align & (align - 1)) != 0 || align == 0)
+    if (align < sizeof(void *) || (align & (align - 1)) != 0)
         return EINVAL;
     int saved = errno;
-    void *ptr = shim_aligned(align, size);
+    void *ptr = shim_alloc(size, align < SHIM_ALIGN ? SHIM_ALIGN : align);
     if (!ptr) {
         errno = saved;
         return ENOMEM;

@@ -16,6 +16,10 @@
 #error "WEE_PAGE_BYTES must be defined by the build"
 #endif
 
+#ifndef WEE_SINGLE_THREADED
+#define WEE_SINGLE_THREADED 0
+#endif
+
 /* Smallest amount the core asks of the backend at once, in bytes. */
 #ifndef WEE_GROW_MIN_BYTES
 #define WEE_GROW_MIN_BYTES (64 * 1024)
@@ -25,12 +29,13 @@ _Static_assert((WEE_PAGE_BYTES & (WEE_PAGE_BYTES - 1)) == 0, "page size is a pow
 _Static_assert(WEE_GROW_MIN_BYTES % WEE_PAGE_BYTES == 0, "grow minimum is whole pages");
 
 /*
- * Returns fresh, zero-filled, page-aligned memory of at least *bytes bytes
- * (*bytes is a non-zero multiple of WEE_PAGE_BYTES) and stores the amount
- * actually given in *bytes; or NULL when no more memory can be had.
- * Called with the heap lock held. Never allocates through the heap.
+ * Returns `bytes` bytes of fresh, zero-filled memory aligned to 16 bytes
+ * (`bytes` is a non-zero multiple of WEE_PAGE_BYTES), or NULL when no more
+ * memory can be had. Successive grows should return adjacent memory where
+ * the platform allows: the heap then extends its newest region. Called with
+ * a heap lock held. Never allocates through the heap.
  */
-void *wee_backend_grow(size_t *bytes);
+void *wee_backend_grow(size_t bytes);
 
 /* The heap lock. All-zero bits are the unlocked state, so zero-filled heaps
  * are ready to use. */
@@ -38,10 +43,17 @@ typedef struct wee_lock {
     atomic_int state;
 } wee_lock;
 
+#if WEE_SINGLE_THREADED
+/* A build for a platform without threads (wasm32 without atomics) has
+ * nothing to lock. */
+static inline void wee_lock_acquire(wee_lock *lock) { (void)lock; }
+static inline void wee_lock_release(wee_lock *lock) { (void)lock; }
+#else
 /* Takes the lock, waiting as long as needed. Not recursive. */
 void wee_lock_acquire(wee_lock *lock);
 /* Releases a lock held by the caller. */
 void wee_lock_release(wee_lock *lock);
+#endif
 
 /* Reports a broken invariant: writes `msg` (len bytes, no allocation, no
  * stdio) where the platform can show it, then traps. */

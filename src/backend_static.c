@@ -20,14 +20,14 @@ void wee_backend_static_fail_after(long n) { grows_allowed = n < 0 ? -1 : n; }
 
 /* Heaps grow under their own locks, so several may grow at once: the bump
  * is atomic. The test hook is for single-threaded tests. */
-void *wee_backend_grow(size_t *bytes) {
+void *wee_backend_grow(size_t bytes) {
     if (grows_allowed == 0)
         return NULL;
     size_t at = atomic_load_explicit(&arena_used, memory_order_relaxed);
     do {
-        if (*bytes > sizeof arena - at)
+        if (bytes > sizeof arena - at)
             return NULL;
-    } while (!atomic_compare_exchange_weak(&arena_used, &at, at + *bytes));
+    } while (!atomic_compare_exchange_weak(&arena_used, &at, at + bytes));
     if (grows_allowed > 0)
         grows_allowed--;
     return arena + at;

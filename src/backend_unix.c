@@ -35,17 +35,17 @@ static char *reservation(void) {
     return base == 1 ? NULL : (char *)base;
 }
 
-void *wee_backend_grow(size_t *bytes) {
+void *wee_backend_grow(size_t bytes) {
     char *base = reservation();
     size_t at = atomic_load_explicit(&reserve_used, memory_order_relaxed);
-    while (base && *bytes <= RESERVE_BYTES && at <= RESERVE_BYTES - *bytes) {
-        if (atomic_compare_exchange_weak(&reserve_used, &at, at + *bytes)) {
-            if (mprotect(base + at, *bytes, PROT_READ | PROT_WRITE) == 0)
+    while (base && bytes <= RESERVE_BYTES && at <= RESERVE_BYTES - bytes) {
+        if (atomic_compare_exchange_weak(&reserve_used, &at, at + bytes)) {
+            if (mprotect(base + at, bytes, PROT_READ | PROT_WRITE) == 0)
                 return base + at;
             break;
         }
     }
-    void *p = mmap(NULL, *bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 

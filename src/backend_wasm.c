@@ -1,17 +1,20 @@
 /*
  * wasm32 backend: pages from memory.grow.
  *
- * The first grow hands out the memory between __heap_base and the end of the
- * initial memory (the linker's layout puts data and stack below
- * __heap_base); every grow after that asks memory.grow for just enough
- * 64 KiB pages and returns them together with whatever the last grow left at
- * the top, so the heap's regions stay contiguous and the core extends its
- * last region instead of starting new ones. Memory another party grew in
- * between (a program calling memory.grow itself) is skipped.
+ * Grows hand out memory from a cursor that starts at __heap_base (the
+ * linker's layout puts data and stack below it): first what is left of the
+ * initial memory, then pages asked of memory.grow as the cursor passes the
+ * end. That initial memory is ours only when the malloc shim is linked:
+ * otherwise wasi-libc's own malloc takes it, and the cursor starts at the
+ * memory's end. Successive grows are therefore adjacent and the core extends its last
+ * region instead of starting new ones. Memory another party grew (a program
+ * calling memory.grow itself) is skipped, never handed out.
  *
- * Without threads (the default) nothing can run concurrently and the lock
- * is empty. Built with -pthread (atomics), the lock spins, and grows take a
- * lock of their own since several heaps may grow at once.
+ * Without threads (WEE_THREADS=OFF, the default for wasm32) nothing runs
+ * concurrently and the lock is empty (backend.h); compiling such a build
+ * with -pthread is an error. With WEE_THREADS=ON (wasi-threads, atomics)
+ * the lock spins, and grows take a lock of their own since several heaps
+ * may grow at once.
  */
 #include <stdint.h>
 
@@ -20,10 +23,20 @@
 #define WASM_PAGE ((size_t)65536)
 
 extern unsigned char __heap_base;
+/* Defined by the malloc shim (shim/malloc.c): linked only when wasi-libc's
+ * malloc is not. */
+extern const char wee_shim_owns_malloc __attribute__((weak));
 
-static uintptr_t grown_to; /* end of the memory handed out; 0 before the first grow */
+static uintptr_t cursor; /* start of the memory not handed out yet */
+static uintptr_t limit;  /* end of the memory that is ours; 0 before the first grow */
 
+#if WEE_SINGLE_THREADED
 #ifdef __wasm_atomics__
+#error "built with threads (-pthread) for a single-threaded heap: configure with -DWEE_THREADS=ON"
+#endif
+#define GROW_LOCK()   ((void)0)
+#define GROW_UNLOCK() ((void)0)
+#else
 static wee_lock grow_lock;
 #define GROW_LOCK()   wee_lock_acquire(&grow_lock)
 #define GROW_UNLOCK() wee_lock_release(&grow_lock)
@@ -37,31 +50,23 @@ void wee_lock_acquire(wee_lock *lock) {
 void wee_lock_release(wee_lock *lock) {
     atomic_store_explicit(&lock->state, 0, memory_order_release);
 }
-#else
-#define GROW_LOCK()   ((void)0)
-#define GROW_UNLOCK() ((void)0)
-
-void wee_lock_acquire(wee_lock *lock) { (void)lock; }
-
-void wee_lock_release(wee_lock *lock) { (void)lock; }
 #endif
 
-void *wee_backend_grow(size_t *bytes) {
+void *wee_backend_grow(size_t bytes) {
     GROW_LOCK();
-    uintptr_t end = __builtin_wasm_memory_size(0) * WASM_PAGE;
-    uintptr_t base = grown_to ? grown_to : ((uintptr_t)&__heap_base + 15) & ~(uintptr_t)15;
-    if (grown_to && end != grown_to)
-        base = end; /* memory.grow was called by someone else */
-    if (end - base < *bytes) {
-        size_t pages = (*bytes - (end - base) + WASM_PAGE - 1) / WASM_PAGE;
-        if (__builtin_wasm_memory_grow(0, pages) == SIZE_MAX) {
-            GROW_UNLOCK();
-            return NULL;
-        }
+    uintptr_t end = __builtin_wasm_memory_size(0) * WASM_PAGE, at = cursor, top = limit;
+    if (end != top) /* the first grow, or memory.grow was called by someone else */
+        at = top || !&wee_shim_owns_malloc ? end : ((uintptr_t)&__heap_base + 15) & ~(uintptr_t)15;
+    if (end - at < bytes) {
+        size_t pages = (bytes - (end - at) + WASM_PAGE - 1) / WASM_PAGE;
+        if (__builtin_wasm_memory_grow(0, pages) == SIZE_MAX)
+            at = 0;
         end += pages * WASM_PAGE;
     }
-    grown_to = end;
-    *bytes = end - base;
+    if (at) {
+        cursor = at + bytes;
+        limit = end;
+    }
     GROW_UNLOCK();
-    return (void *)base;
+    return (void *)at;
 }

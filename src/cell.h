@@ -4,9 +4,9 @@
  * Every region from the backend is tiled by cells. A cell starts with a
  * two-word header:
  *
- *   next  address of the adjacent cell that follows (or the region's end),
- *         tagged in its low bits: CELL_ALLOCATED (not on the main free list)
- *         and CELL_LAST (no valid cell follows: `next` is the region's end);
+ *   next  address of the adjacent cell that follows, tagged in its low bits:
+ *         CELL_ALLOCATED (not on a free list) and CELL_LAST (no valid cell
+ *         follows: `next` is the region's end);
  *   prev  the adjacent cell before this one, NULL for a region's first cell.
  *
  * A cell's size is never stored: it is next - cell. Cells are whole granules
@@ -15,8 +15,12 @@
  * that keeps one word of its own in front of the data hands out 16-aligned
  * pointers from every cell, size-class cells included.
  *
- * A free cell keeps the links of its free list (a size class or the main
- * list) in its first two data words.
+ * Each region ends in a sentinel: a header-only cell tagged CELL_ALLOCATED
+ * and CELL_LAST. Every other cell therefore has a valid follower, and when
+ * the backend's next pages follow the region, the sentinel becomes an
+ * ordinary cell over them and a new sentinel closes the region's new end.
+ *
+ * A free cell keeps the links of its free list in its first two data words.
  */
 #ifndef WEE_CELL_H
 #define WEE_CELL_H
@@ -63,8 +67,22 @@ static inline size_t cell_size(const cell *c) { return (size_t)((char *)cell_nex
 static inline void *cell_data(cell *c) { return (char *)c + CELL_HEADER; }
 static inline cell *cell_of(void *data) { return (cell *)((char *)data - CELL_HEADER); }
 
-/* Main-list links, kept in a free cell's first two data words. */
-static inline cell **cell_links(cell *c) { return (cell **)cell_data(c); }
+/* Free-list links, kept in a free cell's first two data words: the next
+ * cell on the list, and the slot that points at this cell (the list head or
+ * the previous cell's `next`), so unlinking needs no head and no branch. */
+typedef struct cell_links_t {
+    cell *next;
+    cell **pprev;
+} cell_links_t;
+
+static inline cell_links_t *cell_links(cell *c) { return (cell_links_t *)cell_data(c); }
+
+/* The sentinel of a region that ends at `top`: the highest cell position
+ * with room for a header below top. */
+static inline cell *cell_sentinel(char *top) {
+    uintptr_t at = ((uintptr_t)top - CELL_HEADER - CELL_PHASE) & ~(uintptr_t)(WEE_GRANULE - 1);
+    return (cell *)(at + CELL_PHASE);
+}
 
 /* Total cell size for `bytes` of data; bytes <= WEE_BYTES_MAX. */
 static inline size_t cell_size_for(size_t bytes) {

@@ -32,9 +32,11 @@ void wee_poison_check(const void *from, const void *to, int fill) {
 /* Local invariants of one cell, as seen from its neighbours. */
 static size_t cell_check(const cell *c) {
     size_t bad = 0, size = cell_size(c);
-    bad += size < CELL_MIN || size % WEE_GRANULE != 0;
     bad += c->prev && cell_next(c->prev) != c;
-    bad += !cell_is_last(c) && cell_next(c)->prev != c;
+    if (cell_is_last(c)) /* a sentinel: allocated, header only */
+        return bad + !cell_is_allocated(c) + (size < CELL_HEADER || size > 2 * WEE_GRANULE);
+    bad += size < CELL_MIN || size % WEE_GRANULE != 0;
+    bad += cell_next(c)->prev != c;
     return bad;
 }
 
@@ -42,23 +44,21 @@ size_t wee_check_locked(heap *h, int full) {
     size_t bad = 0, limit = h->stats.backend_bytes / CELL_MIN + 1, listed = 0;
 
     for (size_t k = 0; k < LIST_COUNT; k++) {
-        cell *prev = NULL;
-        int bit =
-            k != MAIN_LIST && (h->class_bits[k / BITS_PER_WORD] >> (k % BITS_PER_WORD) & 1) != 0;
-        bad += k != MAIN_LIST && bit != (h->lists[k] != NULL);
+        cell **slot = &h->lists[k];
+        bad += *slot && !(h->list_bits[k / BITS_PER_WORD] >> (k % BITS_PER_WORD) & 1);
         size_t n = 0;
-        for (cell *c = h->lists[k]; c; prev = c, c = cell_links(c)[0]) {
+        for (cell *c = *slot; c; slot = &cell_links(c)->next, c = *slot) {
             if (!full && ++n > CHECK_QUICK_CELLS)
                 break;
             if (++listed > limit)
                 return bad + 1; /* a cycle */
-            bad += cell_is_allocated(c) != 0;
-            bad += cell_links(c)[1] != prev;
+            bad += cell_is_allocated(c) || cell_is_last(c);
+            bad += cell_links(c)->pprev != slot;
             bad += cell_check(c);
             bad += list_index(cell_size(c)) != k;
             /* merged with both neighbours */
             bad += c->prev && !cell_is_allocated(c->prev);
-            bad += !cell_is_last(c) && !cell_is_allocated(cell_next(c));
+            bad += !cell_is_allocated(cell_next(c));
         }
     }
     if (!full)
@@ -74,20 +74,20 @@ size_t wee_check_locked(heap *h, int full) {
             if (cell_check(c))
                 return bad + 1; /* cannot walk further */
             walked += cell_size(c);
+            if (cell_is_last(c))
+                break;
             if (cell_is_allocated(c))
                 used += cell_size(c);
             else
                 free_cells++;
-            if (cell_is_last(c))
-                break;
             p = c;
             c = cell_next(c);
         }
+        bad += region == h->regions && c != cell_sentinel(h->top);
     }
     bad += free_cells != listed;
     bad += walked > h->stats.backend_bytes;
     bad += used != h->stats.live_bytes;
-    bad += h->last && !cell_is_last(h->last);
     bad += h->stats.live_bytes > h->stats.peak_bytes;
     return bad;
 }

@@ -1,202 +1,166 @@
 /*
  * Free lists: every free cell is on exactly one doubly linked list chosen by
  * its size, a size class (one list per cell size up to CLASS_MAX) or the main
- * list for larger cells. A bitmap says which classes hold cells.
+ * list for larger cells. A bitmap says which lists may hold cells; a bit is
+ * set when a cell is pushed and cleared when a search finds the list empty.
  *
  * Allocation takes the smallest non-empty class that fits, else the first
- * main-list cell that fits, else grows the heap; it carves the request from
- * the start of that cell, and the rest stays free (re-filed by its new size)
- * when it is big enough to be a cell. Freeing merges a cell with both free
- * neighbours at once, so no two free cells are ever adjacent.
+ * main-list cell that fits, else grows the heap and searches again. It carves
+ * the request from the start of that cell, and the rest stays free (re-filed
+ * by its new size) when it is big enough to be a cell. Freeing merges a cell
+ * with both free neighbours at once, so no two free cells are ever adjacent.
  *
- * Invariants: every region is tiled by cells linked both ways; a cell
- * without CELL_ALLOCATED is on the list for its size; the newest region's
- * last cell is heap.last.
+ * Invariants: every region is tiled by cells linked both ways and ends in
+ * its sentinel; a cell without CELL_ALLOCATED is on the list for its size.
  */
 #include "heap.h"
 
 static void list_push(heap *h, cell *c) {
     size_t k = list_index(cell_size(c));
-    cell **links = cell_links(c);
-    links[0] = h->lists[k];
-    links[1] = NULL;
-    if (links[0])
-        cell_links(links[0])[1] = c;
+    cell_links_t *l = cell_links(c);
+    l->next = h->lists[k];
+    l->pprev = &h->lists[k];
+    if (l->next)
+        cell_links(l->next)->pprev = &l->next;
     h->lists[k] = c;
-    if (k != MAIN_LIST)
-        h->class_bits[k / BITS_PER_WORD] |= (uintptr_t)1 << (k % BITS_PER_WORD);
+    h->list_bits[k / BITS_PER_WORD] |= (uintptr_t)1 << (k % BITS_PER_WORD);
 }
 
-/* Call before the cell's size changes: its size finds its list. */
-static void list_unlink(heap *h, cell *c) {
-    cell **links = cell_links(c);
-    if (links[0])
-        cell_links(links[0])[1] = links[1];
-    if (links[1]) {
-        cell_links(links[1])[0] = links[0];
-        return;
+static void list_unlink(cell *c) {
+    cell_links_t *l = cell_links(c);
+    *l->pprev = l->next;
+    if (l->next)
+        cell_links(l->next)->pprev = l->pprev;
+}
+
+/* The smallest non-empty class of index k or more; MAIN_LIST when there is
+ * none. Clears the bits of the empty lists it passes. */
+static size_t class_find(heap *h, size_t k) {
+    while (k < MAIN_LIST) {
+        uintptr_t *word = &h->list_bits[k / BITS_PER_WORD];
+        uintptr_t bits = *word >> (k % BITS_PER_WORD);
+        if (!bits) {
+            k = (k | (BITS_PER_WORD - 1)) + 1;
+            continue;
+        }
+        k += (size_t)__builtin_ctzl(bits);
+        if (k >= MAIN_LIST || h->lists[k])
+            break;
+        *word &= ~((uintptr_t)1 << (k % BITS_PER_WORD));
     }
-    size_t k = list_index(cell_size(c));
-    h->lists[k] = links[0];
-    if (!links[0] && k != MAIN_LIST)
-        h->class_bits[k / BITS_PER_WORD] &= ~((uintptr_t)1 << (k % BITS_PER_WORD));
+    return k < MAIN_LIST ? k : MAIN_LIST;
 }
 
-/* The smallest non-empty class of index k or more; 0 when there is none
- * (class 0 never holds cells: CELL_MIN > 0). */
-static size_t class_find(const heap *h, size_t k) {
-    size_t w = k / BITS_PER_WORD;
-    uintptr_t bits = h->class_bits[w] & (~(uintptr_t)0 << (k % BITS_PER_WORD));
-    for (;;) {
-        if (bits)
-            return w * BITS_PER_WORD + (size_t)__builtin_ctzl(bits);
-        if (++w == CLASS_WORDS)
-            return 0;
-        bits = h->class_bits[w];
-    }
+/* Splits cell `c` at address `at` (inside it, CELL_MIN from either end): the
+ * new cell from `at` takes c's end and its tags, and is returned. */
+static cell *cell_split(cell *c, uintptr_t at) {
+    cell *n = (cell *)at;
+    n->next = c->next;
+    n->prev = c;
+    cell_next(n)->prev = n;
+    c->next = at | (c->next & CELL_ALLOCATED);
+    return n;
 }
 
-/* After `c` took over the end of `was` (which may be c itself): the cell that
- * follows points back at c, or c becomes the newest region's last cell. */
-static void follower_fix(heap *h, cell *c, cell *was) {
-    if (!cell_is_last(c))
-        cell_next(c)->prev = c;
-    else if (h->last == was)
-        h->last = c;
-}
-
-/* The lowest cell address at or above `at` whose data plus one word is
- * aligned to `align` (0 on overflow). */
-static uintptr_t align_cell_up(uintptr_t at, size_t align) {
-    if (align <= WEE_GRANULE)
-        return at; /* the cell phase already gives it */
-    uintptr_t lead = CELL_HEADER + WEE_WORD;
-    return ((at + lead + align - 1) & ~(uintptr_t)(align - 1)) - lead;
-}
-
-/* Carves an allocated cell of at least `size` bytes from the start of free
- * cell `c` (after a free front cell when the alignment needs a gap), leaving
- * the rest free when it makes a cell. NULL if `c` cannot hold the request.
- * Carving low keeps the free space at the top of a region, where the next
- * grow can extend it. */
-static cell *cell_carve_locked(heap *h, cell *c, size_t size, size_t align) {
-    uintptr_t start = (uintptr_t)c, end = (uintptr_t)cell_next(c);
-    uintptr_t at = align_cell_up(start, align);
-    if (at != start && at - start < CELL_MIN)
-        at = align_cell_up(start + CELL_MIN, align);
-    if (at < start || at > end || end - at < size)
-        return NULL;
-    int split = end - at - size >= CELL_MIN;
+/* Cell `a` takes over its free follower `b`, keeping a's own tag. */
+static void cell_absorb(cell *a, cell *b) {
+    a->next = b->next | (a->next & CELL_ALLOCATED);
+    cell_next(a)->prev = a;
     if (WEE_EXTRA_ASSERTIONS)
-        wee_poison_check(at == start ? (void *)(cell_links(c) + 2) : (void *)at,
-                         (void *)(split ? at + size : end), POISON_MAIN);
-    list_unlink(h, c);
-    if (at != start) { /* the gap stays free as a cell of its own */
-        cell *n = (cell *)at;
-        n->next = c->next;
-        n->prev = c;
-        follower_fix(h, n, c);
-        c->next = at;
-        list_push(h, c);
-        c = n;
-    }
-    if (split) {
-        cell *rest = (cell *)(at + size);
-        rest->next = c->next;
-        rest->prev = c;
-        follower_fix(h, rest, c);
-        c->next = at + size;
-        list_push(h, rest);
-    }
+        wee_poison(b, cell_links(b) + 1, POISON_MAIN);
+}
+
+/* Makes free cell `c`, which holds at least `size` bytes, an allocated cell
+ * of `size` bytes: carved from its start, the rest stays free when it makes
+ * a cell. Carving low keeps the free space at the top of a region, where the
+ * next grow can extend it. */
+static cell *cell_carve(heap *h, cell *c, size_t size) {
+    if (WEE_EXTRA_ASSERTIONS)
+        wee_poison_check(cell_links(c) + 1, (char *)c + size, POISON_MAIN);
+    list_unlink(c);
+    if (cell_size(c) - size >= CELL_MIN)
+        list_push(h, cell_split(c, (uintptr_t)c + size));
     c->next |= CELL_ALLOCATED;
     return c;
 }
 
-/* Takes at least `need` bytes from the backend and returns the free cell
- * that now holds them: the newest region's free last cell, extended, when
- * the backend's memory follows the newest region; otherwise a new cell. */
-static cell *heap_grow_locked(heap *h, size_t need) {
+/* Takes at least `need` more bytes from the backend and frees them into the
+ * heap as one cell. When the backend's memory follows the newest region, the
+ * region's sentinel becomes that cell (merging with a free last cell) and a
+ * new sentinel closes the region; otherwise a new region starts, its base
+ * word linking the one before. Returns 0 when the backend fails. */
+static int heap_grow_locked(heap *h, size_t need) {
     size_t bytes = need < WEE_GROW_MIN_BYTES ? WEE_GROW_MIN_BYTES : need;
     bytes = (bytes + WEE_PAGE_BYTES - 1) & ~(size_t)(WEE_PAGE_BYTES - 1);
-    char *base = wee_backend_grow(&bytes);
+    char *base = wee_backend_grow(bytes);
     if (!base)
-        return NULL;
+        return 0;
     h->stats.backend_bytes += bytes;
-    uintptr_t end = (uintptr_t)base + bytes - WEE_GRANULE + CELL_PHASE;
-    cell *c = h->last;
-    void *fresh; /* start of the memory the free cell gains */
-    if (c && base == h->top && !cell_is_allocated(c)) {
-        list_unlink(h, c); /* grows in place */
-        fresh = cell_next(c);
+    cell *c;
+    if (base == h->top) {
+        c = cell_sentinel(base);
     } else {
-        if (c && base == h->top) { /* a new cell after the allocated last one */
-            cell *l = c;
-            c = cell_next(l);
-            l->next = (uintptr_t)c | CELL_ALLOCATED;
-            c->prev = l;
-        } else {
-            *(void **)base = h->regions;
-            h->regions = (void **)base;
-            h->stats.regions++;
-            c = (cell *)(base + CELL_PHASE);
-            c->prev = NULL;
-        }
-        fresh = cell_links(c) + 2;
+        *(void **)base = h->regions;
+        h->regions = (void **)base;
+        h->stats.regions++;
+        c = (cell *)(base + CELL_PHASE);
+        c->prev = NULL;
     }
-    if (WEE_EXTRA_ASSERTIONS)
-        wee_poison(fresh, (void *)end, POISON_MAIN);
-    c->next = end | CELL_LAST;
-    h->last = c;
     h->top = base + bytes;
-    list_push(h, c);
-    return c;
+    cell *s = cell_sentinel(h->top);
+    s->next = (uintptr_t)h->top | CELL_ALLOCATED | CELL_LAST;
+    s->prev = c;
+    c->next = (uintptr_t)s | CELL_ALLOCATED;
+    wee_cell_free_locked(h, c);
+    return 1;
 }
 
 cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
-    cell *c, *n = NULL;
-    if (WEE_SIZE_CLASSES && size <= CLASS_MAX && align <= WEE_GRANULE) {
-        size_t k = class_find(h, size / WEE_GRANULE);
-        if (k)
-            return cell_carve_locked(h, h->lists[k], size, align);
+    if (align > WEE_GRANULE) {
+        /* room for a free gap in front of an aligned cell; the gap and the
+         * rest go back */
+        cell *c = wee_cell_alloc_locked(h, size + align + CELL_MIN, WEE_GRANULE);
+        if (c) {
+            uintptr_t lead = CELL_HEADER + WEE_WORD, at = (uintptr_t)c + CELL_MIN;
+            at = ((at + lead + align - 1) & ~(uintptr_t)(align - 1)) - lead;
+            if (at - CELL_MIN - (uintptr_t)c >= align) /* the gap can be left out */
+                at -= align;
+            if (at != (uintptr_t)c) {
+                cell *n = cell_split(c, at);
+                wee_cell_free_locked(h, c);
+                c = n;
+            }
+            wee_cell_shrink_locked(h, c, size);
+        }
+        return c;
     }
-    for (c = h->lists[MAIN_LIST]; c; c = cell_links(c)[0])
-        if ((n = cell_carve_locked(h, c, size, align)) != NULL)
-            break;
-    if (!n) {
-        size_t slack = align > WEE_GRANULE ? align : 0;
-        c = heap_grow_locked(h, size + slack + CELL_MIN + WEE_GRANULE);
-        if (!c)
-            return NULL;
-        n = cell_carve_locked(h, c, size, align);
-        WEE_ASSERT(n != NULL);
-    }
-    return n;
+    do {
+        /* a size class that has cells fits at once; else first fit */
+        size_t k =
+            WEE_SIZE_CLASSES && size <= CLASS_MAX ? class_find(h, size / WEE_GRANULE) : MAIN_LIST;
+        for (cell *c = h->lists[k]; c; c = cell_links(c)->next)
+            if (cell_size(c) >= size)
+                return cell_carve(h, c, size);
+        /* grown enough for the request, a region's base word and sentinel */
+    } while (heap_grow_locked(h, size + 3 * WEE_GRANULE));
+    return NULL;
 }
 
 void wee_cell_free_locked(heap *h, cell *c) {
-    WEE_ASSERT(cell_is_allocated(c));
+    WEE_ASSERT(cell_is_allocated(c) && !cell_is_last(c));
     WEE_ASSERT(!c->prev || cell_next(c->prev) == c);
-    WEE_ASSERT(cell_is_last(c) || cell_next(c)->prev == c);
+    WEE_ASSERT(cell_next(c)->prev == c);
     c->next &= ~(uintptr_t)CELL_ALLOCATED;
     if (WEE_EXTRA_ASSERTIONS)
-        wee_poison(cell_links(c) + 2, cell_next(c), POISON_MAIN);
-    if (!cell_is_last(c)) {
-        cell *n = cell_next(c);
-        if (!cell_is_allocated(n)) {
-            list_unlink(h, n);
-            c->next = n->next;
-            follower_fix(h, c, n);
-            if (WEE_EXTRA_ASSERTIONS)
-                wee_poison(n, cell_links(n) + 2, POISON_MAIN);
-        }
+        wee_poison(cell_links(c) + 1, cell_next(c), POISON_MAIN);
+    cell *n = cell_next(c), *p = c->prev;
+    if (!cell_is_allocated(n)) {
+        list_unlink(n);
+        cell_absorb(c, n);
     }
-    cell *p = c->prev;
     if (p && !cell_is_allocated(p)) {
-        list_unlink(h, p);
-        p->next = c->next;
-        follower_fix(h, p, c);
-        if (WEE_EXTRA_ASSERTIONS)
-            wee_poison(c, cell_links(c) + 2, POISON_MAIN);
+        list_unlink(p);
+        cell_absorb(p, c);
         c = p;
     }
     list_push(h, c);
@@ -204,29 +168,20 @@ void wee_cell_free_locked(heap *h, cell *c) {
 
 void wee_cell_shrink_locked(heap *h, cell *c, size_t size) {
     WEE_ASSERT(cell_is_allocated(c) && size % WEE_GRANULE == 0 && size >= CELL_MIN);
-    if (cell_size(c) < size + CELL_MIN)
-        return;
-    cell *rest = (cell *)((char *)c + size);
-    rest->next = c->next;
-    rest->prev = c;
-    follower_fix(h, rest, c);
-    c->next = (uintptr_t)rest | CELL_ALLOCATED;
-    wee_cell_free_locked(h, rest);
+    if (cell_size(c) >= size + CELL_MIN)
+        wee_cell_free_locked(h, cell_split(c, (uintptr_t)c + size));
 }
 
-int wee_cell_grow_locked(heap *h, cell *c, size_t size) {
+int wee_cell_grow_locked(cell *c, size_t size) {
     WEE_ASSERT(cell_is_allocated(c));
+    cell *n = cell_next(c);
     if (cell_size(c) >= size)
         return 1;
-    if (cell_is_last(c))
-        return 0;
-    cell *n = cell_next(c);
-    if (cell_is_allocated(n) || cell_size(c) + cell_size(n) < size)
+    if (cell_is_allocated(n) || (size_t)((char *)cell_next(n) - (char *)c) < size)
         return 0;
     if (WEE_EXTRA_ASSERTIONS)
-        wee_poison_check(cell_links(n) + 2, cell_next(n), POISON_MAIN);
-    list_unlink(h, n);
-    c->next = n->next | CELL_ALLOCATED;
-    follower_fix(h, c, n);
+        wee_poison_check(cell_links(n) + 1, cell_next(n), POISON_MAIN);
+    list_unlink(n);
+    cell_absorb(c, n);
     return 1;
 }

@@ -25,16 +25,16 @@
 #define MAIN_LIST     CLASS_COUNT
 #define LIST_COUNT    (CLASS_COUNT + 1)
 #define BITS_PER_WORD (8 * sizeof(uintptr_t))
-#define CLASS_WORDS   ((CLASS_COUNT + BITS_PER_WORD - 1) / BITS_PER_WORD + !WEE_SIZE_CLASSES)
+#define LIST_WORDS    ((LIST_COUNT + BITS_PER_WORD - 1) / BITS_PER_WORD)
 
 typedef struct heap {
     wee_lock lock;
-    cell *last;     /* last cell of the newest region, NULL before the first grow */
     char *top;      /* end of the newest region as the backend gave it */
     void **regions; /* newest region's base; each base holds the one before */
     wee_stats stats;
-    uintptr_t class_bits[CLASS_WORDS]; /* bit k: lists[k] is not empty */
-    cell *lists[LIST_COUNT];           /* free cells, doubly linked through cell_links() */
+    uintptr_t list_bits[LIST_WORDS]; /* bit k set when lists[k] is not empty (and
+                                        perhaps when it is: cleared lazily) */
+    cell *lists[LIST_COUNT];         /* free cells, doubly linked through cell_links() */
 } heap;
 
 _Static_assert(sizeof(heap) <= sizeof(wee_heap), "WEE_HEAP_WORDS holds the heap");
@@ -83,7 +83,7 @@ void wee_cell_free_locked(heap *h, cell *c);
 void wee_cell_shrink_locked(heap *h, cell *c, size_t size);
 /* Grows allocated cell `c` in place to at least `size` bytes by taking a free
  * successor. Returns 1 on success. */
-int wee_cell_grow_locked(heap *h, cell *c, size_t size);
+int wee_cell_grow_locked(cell *c, size_t size);
 
 /* --- Blocks: the cell API the malloc shim builds on (wee_alloc.c) ------- */
 

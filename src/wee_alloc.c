@@ -62,7 +62,7 @@ void *wee_block_realloc(wee_heap *wh, void *block, size_t keep, size_t bytes, si
     heap_lock(h);
     WEE_ASSERT(cell_is_allocated(c));
     size_t old = cell_size(c);
-    int in_place = wee_cell_grow_locked(h, c, size);
+    int in_place = wee_cell_grow_locked(c, size);
     if (in_place) {
         wee_cell_shrink_locked(h, c, size);
         h->stats.live_bytes -= old;

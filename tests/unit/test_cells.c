@@ -11,19 +11,25 @@ static void fresh_cells_are_tagged(void **state) {
     assert_true(cell_is_allocated(c));
     assert_int_equal(cell_size(c), cell_size_for(100));
     /* carved from the start of the region's only cell; the rest stays free
-     * and is the region's last cell */
+     * and the region's sentinel follows it */
     assert_null(c->prev);
     assert_false(cell_is_last(c));
     cell *rest = cell_next(c);
     assert_false(cell_is_allocated(rest));
-    assert_true(cell_is_last(rest));
+    assert_false(cell_is_last(rest));
     assert_ptr_equal(rest->prev, c);
-    assert_ptr_equal(heap_of(&h)->last, rest);
+    cell *sentinel = cell_next(rest);
+    assert_true(cell_is_allocated(sentinel));
+    assert_true(cell_is_last(sentinel));
+    assert_ptr_equal(sentinel->prev, rest);
+    assert_ptr_equal(sentinel, cell_sentinel(heap_of(&h)->top));
+    assert_true(cell_size(sentinel) < 2 * WEE_GRANULE);
     wee_heap_dealloc(&h, p, 100, 8);
     assert_heap_ok(&h);
-    /* merged back: one free cell spans the region */
+    /* merged back: one free cell spans the region up to the sentinel */
     assert_int_equal(test_free_cells(&h), 1);
-    assert_null(heap_of(&h)->last->prev);
+    assert_ptr_equal(sentinel->prev, c);
+    assert_null(c->prev);
 }
 
 static void data_sits_one_word_below_a_granule(void **state) {

@@ -13,7 +13,7 @@ static void small_cells_return_to_their_class(void **state) {
     wee_heap_dealloc(&h, p, 40, 8);
 #if WEE_SIZE_CLASSES
     assert_true(test_on_list(&h, cell_size(c) / WEE_GRANULE, c));
-    uintptr_t bit = heap_of(&h)->class_bits[list_index(cell_size(c)) / BITS_PER_WORD];
+    uintptr_t bit = heap_of(&h)->list_bits[list_index(cell_size(c)) / BITS_PER_WORD];
     assert_true(bit & ((uintptr_t)1 << (list_index(cell_size(c)) % BITS_PER_WORD)));
 #else
     assert_true(test_on_list(&h, MAIN_LIST, c));

@@ -28,14 +28,14 @@ static inline size_t test_free_cells(wee_heap *wh) {
     heap *h = heap_of(wh);
     size_t n = 0;
     for (size_t k = 0; k < LIST_COUNT; k++)
-        for (cell *c = h->lists[k]; c; c = cell_links(c)[0])
+        for (cell *c = h->lists[k]; c; c = cell_links(c)->next)
             n++;
     return n;
 }
 
 /* Whether cell c is on free list k of heap h. */
 static inline int test_on_list(wee_heap *wh, size_t k, const cell *c) {
-    for (cell *x = heap_of(wh)->lists[k]; x; x = cell_links(x)[0])
+    for (cell *x = heap_of(wh)->lists[k]; x; x = cell_links(x)->next)
         if (x == c)
             return 1;
     return 0;
