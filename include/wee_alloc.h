@@ -9,12 +9,17 @@
  * All functions are thread-safe: each heap carries its own lock. A heap needs
  * no set-up: a zero-filled wee_heap (WEE_HEAP_INIT) is ready to use, so heaps
  * can live in static storage and be used before any constructor has run.
+ *
+ * The version macros (WEE_ALLOC_VERSION, WEE_ALLOC_VERSION_MAJOR, _MINOR,
+ * _PATCH and _STRING) come from wee_alloc_version.h, included below.
  */
 #ifndef WEE_ALLOC_H
 #define WEE_ALLOC_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "wee_alloc_version.h"
 
 #ifdef __cplusplus
 extern "C" {
