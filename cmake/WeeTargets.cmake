@@ -1,6 +1,11 @@
 # Helpers that build the core and the shim as object libraries, so the
 # static and shared libraries and the tests share one set of sources.
 
+# Objects are position-independent where shared libraries exist (the same
+# objects go into libwee_malloc.so); wasm32 has none, and PIC would cost it
+# code size.
+get_property(WEE_PIC GLOBAL PROPERTY TARGET_SUPPORTS_SHARED_LIBS)
+
 # Compiler warnings for every target of ours.
 function(wee_warnings target)
   if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
@@ -30,7 +35,7 @@ function(wee_core_objects target backend)
     WEE_PAGE_BYTES=${WEE_PAGE_BYTES}
     WEE_STATIC_BYTES=${ARG_STATIC_BYTES})
   set_target_properties(${target} PROPERTIES
-    POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
+    POSITION_INDEPENDENT_CODE ${WEE_PIC} C_VISIBILITY_PRESET hidden)
   wee_warnings(${target})
 endfunction()
 
@@ -45,6 +50,6 @@ function(wee_shim_objects target core prefixed)
   # Keep the compiler from turning the shim's own calls into malloc/calloc.
   target_compile_options(${target} PRIVATE -fno-builtin)
   set_target_properties(${target} PROPERTIES
-    POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
+    POSITION_INDEPENDENT_CODE ${WEE_PIC} C_VISIBILITY_PRESET hidden)
   wee_warnings(${target})
 endfunction()

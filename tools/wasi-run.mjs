@@ -6,19 +6,28 @@
 // The program sees the current directory as "." and "/", standard streams,
 // and the environment.
 import { readFile } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
 import { WASI } from 'node:wasi';
-import { argv, env, exit, cwd } from 'node:process';
 
-const [modulePath, ...args] = argv.slice(2);
+// Node 20 (V8 11.3) crashes now and then (SIGSEGV or SIGTRAP, the WASI
+// object found freed) in modules that call memory.grow many times, as a
+// heap growing 64 KiB at a time does; never with marking done in one pause.
+setFlagsFromString('--no-incremental-marking');
+
+// The global `process`, not `import ... from 'node:process'`: the module
+// namespace reads every property of process, process.stdin included, and
+// creating process.stdin switches a pipe on fd 0 to non-blocking mode, so the
+// program's reads from a pipe would fail with EAGAIN.
+const [modulePath, ...args] = process.argv.slice(2);
 if (!modulePath) {
     console.error('usage: wasi-run.mjs MODULE.wasm [ARGS...]');
-    exit(2);
+    process.exit(2);
 }
 const wasi = new WASI({
     version: 'preview1',
     args: [modulePath, ...args],
-    env,
-    preopens: { '.': cwd(), '/': cwd() },
+    env: process.env,
+    preopens: { '.': process.cwd(), '/': process.cwd() },
     returnOnExit: true,
 });
 let code;
@@ -30,4 +39,4 @@ try {
     console.error(`wasi-run: ${modulePath}: ${err instanceof WebAssembly.RuntimeError ? 'trap: ' : ''}${err.message}`);
     code = 134;
 }
-exit(code);
+process.exit(code);

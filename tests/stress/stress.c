@@ -33,16 +33,37 @@
  * the allocator can be tested under ASan/UBSan without replacing the
  * sanitizer's own malloc.
  *
+ * STRESS_THREADS and STRESS_FORK (0 or 1; default 1, and 0 on WASI, which has
+ * neither threads nor processes) select the worker threads and the fork
+ * rounds. Without threads the main thread runs each worker's loop in turn,
+ * so the whole operation mix, the mailboxes and the edge tests still run;
+ * without fork --no-fork is implied:
+ *   clang --target=wasm32-wasi -std=c11 -D_GNU_SOURCE -O2 -fno-builtin \
+ *         stress.c libwee_malloc.a -o stress.wasm
+ *
  * When the libc names end up in glibc's malloc (nothing interposed), known
  * glibc/valgrind deviations are tolerated and announced by a "note:" line.
  * ASan's own allocator (libc names, ASan build) is not fork-safe before
  * LLVM 18, so such a build needs --no-fork.
  */
 
+#ifndef STRESS_THREADS
+#ifdef __wasi__
+#define STRESS_THREADS 0
+#else
+#define STRESS_THREADS 1
+#endif
+#endif
+#ifndef STRESS_FORK
+#ifdef __wasi__
+#define STRESS_FORK 0
+#else
+#define STRESS_FORK 1
+#endif
+#endif
+
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -52,10 +73,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <malloc.h>
+#if STRESS_THREADS
+#include <pthread.h>
+#endif
+#if STRESS_FORK
+#include <signal.h>
+#include <sys/wait.h>
+#endif
 
 #if defined(__GLIBC__) && !defined(STRESS_PREFIX)
 #include <gnu/libc-version.h>
@@ -99,6 +126,13 @@ size_t wee_shim_malloc_usable_size(void *ptr);
 #define T_VALLOC valloc
 #define T_PVALLOC pvalloc
 #define T_USABLE malloc_usable_size
+#ifdef __wasi__
+/* wasi-libc declares none of these; the allocator under test defines them. */
+void *reallocarray(void *ptr, size_t nmemb, size_t size);
+void *memalign(size_t alignment, size_t size);
+void *valloc(size_t size);
+void *pvalloc(size_t size);
+#endif
 #endif
 
 /*
@@ -154,7 +188,7 @@ static struct config cfg = {
     .threads = 4,
     .ops = 200000,
     .seed = 0x5eed0f57e55c0deULL,
-    .fork = true,
+    .fork = STRESS_FORK,
     .max_size = 4 * MIB,
     .page = 4096,
 };
@@ -202,10 +236,20 @@ struct ctx {
 };
 
 struct mailbox {
+#if STRESS_THREADS
     pthread_mutex_t mu;
+#endif
     size_t n;
     struct block items[MAILBOX_CAP];
 };
+
+#if STRESS_THREADS
+#define MAILBOX_LOCK(mb) pthread_mutex_lock(&(mb)->mu)
+#define MAILBOX_UNLOCK(mb) pthread_mutex_unlock(&(mb)->mu)
+#else
+#define MAILBOX_LOCK(mb) ((void)(mb))
+#define MAILBOX_UNLOCK(mb) ((void)(mb))
+#endif
 
 static struct mailbox mailboxes[MAX_THREADS];
 static struct ctx worker_ctx[MAX_THREADS];
@@ -694,12 +738,12 @@ static void do_handoff(struct ctx *c, size_t idx)
         t = (t + 1 + (unsigned)(rnd(c) % (cfg.threads - 1))) % cfg.threads;
     struct mailbox *mb = &mailboxes[t];
     bool sent = false;
-    pthread_mutex_lock(&mb->mu);
+    MAILBOX_LOCK(mb);
     if (mb->n < MAILBOX_CAP) {
         mb->items[mb->n++] = *b;
         sent = true;
     }
-    pthread_mutex_unlock(&mb->mu);
+    MAILBOX_UNLOCK(mb);
     if (sent)
         b->ptr = NULL;
     else
@@ -712,11 +756,11 @@ static void drain(struct ctx *c, unsigned t)
     struct block got[MAILBOX_CAP];
     size_t n;
     struct mailbox *mb = &mailboxes[t];
-    pthread_mutex_lock(&mb->mu);
+    MAILBOX_LOCK(mb);
     n = mb->n;
     memcpy(got, mb->items, n * sizeof got[0]);
     mb->n = 0;
-    pthread_mutex_unlock(&mb->mu);
+    MAILBOX_UNLOCK(mb);
     for (size_t i = 0; i < n; i++) {
         struct block *b = &got[i];
         verify_range(c, b, 0, b->size, "in block received from another thread");
@@ -1046,6 +1090,7 @@ static void edge_tests(struct ctx *c)
     CHECK(c, T_USABLE(NULL) == 0, "malloc_usable_size(NULL) is not 0");
 }
 
+#if STRESS_FORK
 /* ------------------------------------------------------------------------ */
 /* fork()                                                                    */
 
@@ -1101,6 +1146,7 @@ static void sleep_ms(long ms)
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
 }
+#endif /* STRESS_FORK */
 
 /* ------------------------------------------------------------------------ */
 /* Environment detection                                                     */
@@ -1244,11 +1290,15 @@ int main(int argc, char **argv)
     }
 
     for (unsigned t = 0; t < cfg.threads; t++) {
+#if STRESS_THREADS
         pthread_mutex_init(&mailboxes[t].mu, NULL);
+#endif
         mailboxes[t].n = 0;
     }
 
+#if STRESS_THREADS
     pthread_t tid[MAX_THREADS];
+#endif
     unsigned started = 0;
     for (unsigned t = 0; t < cfg.threads; t++) {
         struct ctx *c = &worker_ctx[t];
@@ -1256,23 +1306,31 @@ int main(int argc, char **argv)
         c->name = "thread";
         c->id = (int)t;
         c->rng = mix64(cfg.seed + 0x1000 + t);
+#if STRESS_THREADS
         int r = pthread_create(&tid[t], NULL, worker, c);
         if (r != 0) {
             fail(&m, "pthread_create failed: %d", r);
             break;
         }
+#else
+        worker(c); /* no threads: the main thread runs each worker's loop in turn */
+#endif
         started++;
     }
 
+#if STRESS_FORK
     if (cfg.fork && started > 0) {
         for (int r = 0; r < NFORKS; r++) {
             sleep_ms(5);
             fork_once(&m, r);
         }
     }
+#endif
 
+#if STRESS_THREADS
     for (unsigned t = 0; t < started; t++)
         pthread_join(tid[t], NULL);
+#endif
 
     /* Blocks sent to threads after they stopped draining. */
     for (unsigned t = 0; t < cfg.threads; t++)
@@ -1284,8 +1342,10 @@ int main(int argc, char **argv)
         passed += worker_ctx[t].passed;
         failed += worker_ctx[t].failed;
     }
+#if STRESS_THREADS
     for (unsigned t = 0; t < cfg.threads; t++)
         pthread_mutex_destroy(&mailboxes[t].mu);
+#endif
 
     printf("stress: %.2f s\n", now_s() - t0);
     printf("%llu passed, %llu failed\n", passed, failed);
