@@ -36,7 +36,9 @@ static void list_unlink(cell *c) {
 /* The smallest non-empty class of index k or more; MAIN_LIST when there is
  * none. Clears the bits of the empty lists it passes. */
 static size_t class_find(heap *h, size_t k) {
-    while (k < MAIN_LIST) {
+    const size_t main_list = MAIN_LIST; /* a variable: no "always false" warnings
+                                           when there are no classes */
+    while (k < main_list) {
         uintptr_t *word = &h->list_bits[k / BITS_PER_WORD];
         uintptr_t bits = *word >> (k % BITS_PER_WORD);
         if (!bits) {
@@ -44,11 +46,11 @@ static size_t class_find(heap *h, size_t k) {
             continue;
         }
         k += (size_t)__builtin_ctzl(bits);
-        if (k >= MAIN_LIST || h->lists[k])
+        if (k >= main_list || h->lists[k])
             break;
         *word &= ~((uintptr_t)1 << (k % BITS_PER_WORD));
     }
-    return k < MAIN_LIST ? k : MAIN_LIST;
+    return k < main_list ? k : main_list;
 }
 
 /* Splits cell `c` at address `at` (inside it, CELL_MIN from either end): the
