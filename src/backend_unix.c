@@ -1,6 +1,7 @@
 /*
  * Unix backend: pages from anonymous mmap; a spin lock that yields to the
- * scheduler while it waits.
+ * scheduler while it waits, and costs no atomic read-modify-write while the
+ * process has a single thread (glibc's __libc_single_threaded).
  *
  * Address space is reserved once (PROT_NONE, so it costs nothing until used)
  * and handed out from its start with mprotect, so successive grows are
@@ -14,6 +15,16 @@
 #include <sys/mman.h>
 
 #include "backend.h"
+
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define ONLY_THREAD() (__libc_single_threaded != 0)
+#endif
+#endif
+#ifndef ONLY_THREAD
+#define ONLY_THREAD() 0
+#endif
 
 #define RESERVE_BYTES ((size_t)1 << (sizeof(void *) > 4 ? 36 : 28))
 
@@ -49,7 +60,15 @@ void *wee_backend_grow(size_t bytes) {
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* While there is one thread, nothing can contend: the lock is taken with a
+ * plain store. A process becomes multi-threaded only through a call the
+ * lock's holder does not make while holding it, and releasing is the same
+ * store either way. */
 void wee_lock_acquire(wee_lock *lock) {
+    if (ONLY_THREAD()) {
+        atomic_store_explicit(&lock->state, 1, memory_order_relaxed);
+        return;
+    }
     unsigned spins = 0;
     while (atomic_exchange_explicit(&lock->state, 1, memory_order_acquire)) {
         while (atomic_load_explicit(&lock->state, memory_order_relaxed))
