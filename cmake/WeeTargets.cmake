@@ -44,9 +44,17 @@ endfunction()
 function(wee_shim_objects target core prefixed)
   add_library(${target} OBJECT ${PROJECT_SOURCE_DIR}/shim/malloc.c
     ${PROJECT_SOURCE_DIR}/shim/${WEE_PLATFORM}.c)
+  # Thread caches where there are threads; not with extra assertions, which
+  # must see every free.
+  set(cache OFF)
+  if(WEE_THREAD_CACHE AND WEE_THREADS AND WEE_PLATFORM STREQUAL "unix" AND NOT WEE_EXTRA_ASSERTIONS)
+    set(cache ON)
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/shim/cache.c)
+  endif()
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
   target_compile_definitions(${target} PRIVATE
-    $<TARGET_PROPERTY:${core},COMPILE_DEFINITIONS> $<$<BOOL:${prefixed}>:WEE_SHIM_PREFIX>)
+    $<TARGET_PROPERTY:${core},COMPILE_DEFINITIONS> $<$<BOOL:${prefixed}>:WEE_SHIM_PREFIX>
+    WEE_SHIM_CACHE=$<BOOL:${cache}>)
   # Keep the compiler from turning the shim's own calls into malloc/calloc.
   target_compile_options(${target} PRIVATE -fno-builtin)
   set_target_properties(${target} PROPERTIES

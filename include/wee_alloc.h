@@ -50,7 +50,13 @@ typedef struct wee_heap {
         { 0 }                                                                                      \
     }
 
-/** Counters kept by every heap. Byte counts include cell headers. */
+/**
+ * Counters kept by every heap. Byte counts include cell headers. On the
+ * default heap, the malloc shim's thread caches count the operations they
+ * serve themselves and hand the counts over each time they refill or empty
+ * a cache; wee_heap_stats() first takes the calling thread's counts, so a
+ * single-threaded program always sees exact numbers.
+ */
 typedef struct wee_stats {
     size_t backend_bytes; /**< bytes taken from the backend, in total */
     size_t regions;       /**< separate memory regions (adjacent grows merge) */
@@ -59,6 +65,7 @@ typedef struct wee_stats {
     size_t allocs;        /**< successful allocations */
     size_t deallocs;      /**< deallocations */
     size_t failures;      /**< allocations that returned NULL */
+    size_t cached_bytes;  /**< bytes of cells held in the malloc shim's thread caches */
 } wee_stats;
 
 /** The process-wide heap behind wee_alloc() and the malloc shim. */

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "cache.h"
 #include "heap.h"
 #include "shim.h"
 
@@ -37,21 +38,30 @@ static size_t *prefix_of(void *ptr) { return (size_t *)ptr - 1; }
 
 /* Finishes an allocation: records the size in front of the pointer, or
  * reports ENOMEM when there is no block. */
-static void *shim_done(size_t *block, size_t size) {
-    if (!block) {
-        errno = ENOMEM;
-        return NULL;
+/* A block for `size` bytes aligned to `align` (>= 16) with the size
+ * recorded in front: returns the user's pointer, or NULL (errno untouched). */
+static void *shim_block(size_t size, size_t align) {
+    size_t *block = NULL;
+    if (size <= WEE_BYTES_MAX && align <= WEE_ALIGN_MAX) {
+        if (align <= WEE_GRANULE)
+            block = wee_cache_take(cell_size_for(size + WEE_WORD));
+        if (!block)
+            block = wee_block_alloc(&wee_heap_default, size + WEE_WORD, align);
     }
+    if (!block)
+        return NULL;
     *block = size;
     return block + 1;
 }
 
-static void *shim_alloc(size_t size, size_t align) {
-    size_t *block = NULL;
-    if (size <= WEE_BYTES_MAX && align <= WEE_ALIGN_MAX)
-        block = wee_block_alloc(wee_default_heap(), size + WEE_WORD, align);
-    return shim_done(block, size);
+/* A pointer, or NULL with errno ENOMEM. */
+static void *shim_enomem(void *ptr) {
+    if (!ptr)
+        errno = ENOMEM;
+    return ptr;
 }
+
+static void *shim_alloc(size_t size, size_t align) { return shim_enomem(shim_block(size, align)); }
 
 static void *shim_aligned(size_t align, size_t size) {
     if (align == 0 || (align & (align - 1)) != 0) {
@@ -76,7 +86,8 @@ const char wee_shim_owns_malloc = 1;
 WEE_API void WEE_SHIM(free)(void *ptr) {
     if (ptr) {
         size_t *block = prefix_of(ptr);
-        wee_block_free(wee_default_heap(), block, *block + WEE_WORD);
+        if (!wee_cache_keep(block))
+            wee_block_free(&wee_heap_default, block, *block + WEE_WORD);
     }
 }
 
@@ -91,12 +102,13 @@ WEE_API void *WEE_SHIM(calloc)(size_t count, size_t size) {
 WEE_API void *WEE_SHIM(realloc)(void *ptr, size_t size) {
     if (!ptr)
         return shim_alloc(size, SHIM_ALIGN);
-    /* keeps all of the old block's capacity: malloc_usable_size() promised it */
+    /* moves all of the old block's capacity: malloc_usable_size() promised it */
     size_t *block = NULL;
     if (size <= WEE_BYTES_MAX)
-        block = wee_block_realloc(wee_default_heap(), prefix_of(ptr), SIZE_MAX, size + WEE_WORD,
-                                  SHIM_ALIGN);
-    return shim_done(block, size);
+        block = wee_block_realloc(&wee_heap_default, prefix_of(ptr), size + WEE_WORD, SHIM_ALIGN);
+    if (block)
+        *block++ = size;
+    return shim_enomem(block);
 }
 
 WEE_API void *WEE_SHIM(reallocarray)(void *ptr, size_t count, size_t size) {
@@ -106,12 +118,9 @@ WEE_API void *WEE_SHIM(reallocarray)(void *ptr, size_t count, size_t size) {
 WEE_API int WEE_SHIM(posix_memalign)(void **out, size_t align, size_t size) {
     if (align < sizeof(void *) || (align & (align - 1)) != 0)
         return EINVAL;
-    int saved = errno;
-    void *ptr = shim_alloc(size, align < SHIM_ALIGN ? SHIM_ALIGN : align);
-    if (!ptr) {
-        errno = saved;
+    void *ptr = shim_block(size, align < SHIM_ALIGN ? SHIM_ALIGN : align);
+    if (!ptr)
         return ENOMEM;
-    }
     *out = ptr;
     return 0;
 }
@@ -135,5 +144,5 @@ WEE_API void *WEE_SHIM(pvalloc)(size_t size) {
 }
 
 WEE_API size_t WEE_SHIM(malloc_usable_size)(void *ptr) {
-    return ptr ? wee_block_capacity(wee_default_heap(), prefix_of(ptr)) - WEE_WORD : 0;
+    return ptr ? wee_block_capacity(&wee_heap_default, prefix_of(ptr)) - WEE_WORD : 0;
 }

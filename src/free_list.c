@@ -1,14 +1,17 @@
 /*
  * Free lists: every free cell is on exactly one doubly linked list chosen by
- * its size, a size class (one list per cell size up to CLASS_MAX) or the main
- * list for larger cells. A bitmap says which lists may hold cells; a bit is
- * set when a cell is pushed and cleared when a search finds the list empty.
+ * its size (heap.h): a size class of one cell size, or a bin of a size range.
+ * A bitmap says which lists may hold cells; a bit is set when a cell is
+ * pushed and cleared when a search finds the list empty.
  *
- * Allocation takes the smallest non-empty class that fits, else the first
- * main-list cell that fits, else grows the heap and searches again. It carves
- * the request from the start of that cell, and the rest stays free (re-filed
- * by its new size) when it is big enough to be a cell. Freeing merges a cell
- * with both free neighbours at once, so no two free cells are ever adjacent.
+ * Allocation takes the first cell that fits on the request's own list (any
+ * cell of a class list fits), else the first cell of the smallest non-empty
+ * list after it (any of those fits), else grows the heap and searches again:
+ * small requests never cut into large free cells while smaller ones exist.
+ * It carves the request from the start of that cell, and the rest stays free
+ * (re-filed by its new size) when it is big enough to be a cell. Freeing
+ * merges a cell with both free neighbours at once, so no two free cells are
+ * ever adjacent.
  *
  * Invariants: every region is tiled by cells linked both ways and ends in
  * its sentinel; a cell without CELL_ALLOCATED is on the list for its size.
@@ -33,12 +36,10 @@ static void list_unlink(cell *c) {
         cell_links(l->next)->pprev = l->pprev;
 }
 
-/* The smallest non-empty class of index k or more; MAIN_LIST when there is
+/* The first non-empty list of index k or more; LIST_COUNT when there is
  * none. Clears the bits of the empty lists it passes. */
-static size_t class_find(heap *h, size_t k) {
-    const size_t main_list = MAIN_LIST; /* a variable: no "always false" warnings
-                                           when there are no classes */
-    while (k < main_list) {
+static size_t list_find(heap *h, size_t k) {
+    while (k < LIST_COUNT) {
         uintptr_t *word = &h->list_bits[k / BITS_PER_WORD];
         uintptr_t bits = *word >> (k % BITS_PER_WORD);
         if (!bits) {
@@ -46,11 +47,11 @@ static size_t class_find(heap *h, size_t k) {
             continue;
         }
         k += (size_t)__builtin_ctzl(bits);
-        if (k >= main_list || h->lists[k])
+        if (h->lists[k])
             break;
         *word &= ~((uintptr_t)1 << (k % BITS_PER_WORD));
     }
-    return k < main_list ? k : main_list;
+    return k;
 }
 
 /* Splits cell `c` at address `at` (inside it, CELL_MIN from either end): the
@@ -119,30 +120,27 @@ static int heap_grow_locked(heap *h, size_t need) {
 
 cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
     if (align > WEE_GRANULE) {
-        /* room for a free gap in front of an aligned cell; the gap and the
-         * rest go back */
+        /* room for a free gap of at least CELL_MIN in front of an aligned
+         * cell; the gap and the rest go back */
         cell *c = wee_cell_alloc_locked(h, size + align + CELL_MIN, WEE_GRANULE);
         if (c) {
-            uintptr_t lead = CELL_HEADER + WEE_WORD, at = (uintptr_t)c + CELL_MIN;
-            at = ((at + lead + align - 1) & ~(uintptr_t)(align - 1)) - lead;
-            if (at - CELL_MIN - (uintptr_t)c >= align) /* the gap can be left out */
-                at -= align;
-            if (at != (uintptr_t)c) {
-                cell *n = cell_split(c, at);
-                wee_cell_free_locked(h, c);
-                c = n;
-            }
+            uintptr_t lead = CELL_HEADER + WEE_WORD;
+            uintptr_t at = ((uintptr_t)c + CELL_MIN + lead + align - 1) & ~(uintptr_t)(align - 1);
+            cell *n = cell_split(c, at - lead);
+            wee_cell_free_locked(h, c);
+            c = n;
             wee_cell_shrink_locked(h, c, size);
         }
         return c;
     }
     do {
-        /* a size class that has cells fits at once; else first fit */
-        size_t k =
-            WEE_SIZE_CLASSES && size <= CLASS_MAX ? class_find(h, size / WEE_GRANULE) : MAIN_LIST;
+        size_t k = list_index(size);
         for (cell *c = h->lists[k]; c; c = cell_links(c)->next)
             if (cell_size(c) >= size)
                 return cell_carve(h, c, size);
+        k = list_find(h, k + 1);
+        if (k < LIST_COUNT)
+            return cell_carve(h, h->lists[k], size);
         /* grown enough for the request, a region's base word and sentinel */
     } while (heap_grow_locked(h, size + 3 * WEE_GRANULE));
     return NULL;

@@ -17,14 +17,19 @@
 #define WEE_EXTRA_ASSERTIONS 0
 #endif
 
-/* Size classes: one free list per cell size up to CLASS_MAX bytes (256 words
- * of data), indexed by size / WEE_GRANULE, and one main list for larger cells.
- * Without size classes the main list holds every free cell. */
+/* Free lists. Size classes: one list per cell size up to CLASS_MAX bytes
+ * (256 words of data), indexed by size / WEE_GRANULE; every cell on one is
+ * the same size. Bins, after the classes: larger cells by size range, two
+ * bins per power of two from the first size above the classes, and a last
+ * bin for everything from 2^(BIN_LOG_MIN + BIN_LEVELS) up. Without size
+ * classes the bins start at CELL_MIN. */
+#define BITS_PER_WORD (8 * sizeof(uintptr_t))
+#define FLOOR_LOG2(x) (BITS_PER_WORD - 1 - (size_t)__builtin_clzl(x))
 #define CLASS_MAX     ((256 * WEE_WORD + CELL_HEADER + WEE_GRANULE - 1) / WEE_GRANULE * WEE_GRANULE)
 #define CLASS_COUNT   (WEE_SIZE_CLASSES ? CLASS_MAX / WEE_GRANULE + 1 : 0)
-#define MAIN_LIST     CLASS_COUNT
-#define LIST_COUNT    (CLASS_COUNT + 1)
-#define BITS_PER_WORD (8 * sizeof(uintptr_t))
+#define BIN_LOG_MIN   FLOOR_LOG2(WEE_SIZE_CLASSES ? CLASS_MAX + WEE_GRANULE : CELL_MIN)
+#define BIN_LEVELS    20
+#define LIST_COUNT    (CLASS_COUNT + 2 * BIN_LEVELS + 1)
 #define LIST_WORDS    ((LIST_COUNT + BITS_PER_WORD - 1) / BITS_PER_WORD)
 
 typedef struct heap {
@@ -65,16 +70,22 @@ void wee_poison_check(const void *from, const void *to, int fill);
 
 /* --- Free lists (free_list.c) ---------------------------------------- */
 
-/* The list a free cell of `size` bytes belongs on. */
+/* The list a free cell of `size` bytes belongs on. Lists are ordered by
+ * size: every cell on a list is larger than any size that maps to an
+ * earlier list. */
 static inline size_t list_index(size_t size) {
-    return WEE_SIZE_CLASSES && size <= CLASS_MAX ? size / WEE_GRANULE : MAIN_LIST;
+    if (WEE_SIZE_CLASSES && size <= CLASS_MAX)
+        return size / WEE_GRANULE;
+    size_t log = FLOOR_LOG2(size);
+    size_t k = CLASS_COUNT + 2 * (log - BIN_LOG_MIN) + (size >> (log - 1) & 1);
+    return k < LIST_COUNT ? k : LIST_COUNT - 1;
 }
 
 /* Returns an allocated cell of at least `size` bytes (a cell size) whose
  * data plus one word is aligned to `align` (a power of two; 16 and below
- * need nothing beyond the cell phase): the best-fitting size class first,
- * then first fit on the main list, then fresh memory from the backend.
- * NULL when the backend fails. */
+ * need nothing beyond the cell phase): the first fitting cell on the
+ * request's own list, else the first cell of the next non-empty list, else
+ * fresh memory from the backend. NULL when the backend fails. */
 cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align);
 /* Frees an allocated cell, merging it with both neighbours when free. */
 void wee_cell_free_locked(heap *h, cell *c);
@@ -94,12 +105,36 @@ void *wee_block_alloc(wee_heap *h, size_t bytes, size_t align);
 /* Frees a block; `bytes` is the size it was requested with. */
 void wee_block_free(wee_heap *h, void *block, size_t bytes);
 /* Resizes a block to at least `bytes` (<= WEE_BYTES_MAX): in place when its
- * neighbours allow, otherwise by moving its first min(keep, capacity, bytes)
- * bytes into a new block aligned as by wee_block_alloc(bytes, align) and
- * freeing the old one. Returns the block, or NULL with the old block
- * untouched. */
-void *wee_block_realloc(wee_heap *h, void *block, size_t keep, size_t bytes, size_t align);
+ * neighbours allow, otherwise by moving as much of it as the new size holds
+ * into a new block aligned as by wee_block_alloc(bytes, align) and freeing
+ * the old one. Returns the block, or NULL with the old block untouched. */
+void *wee_block_realloc(wee_heap *h, void *block, size_t bytes, size_t align);
 /* Usable bytes of a block. */
 size_t wee_block_capacity(wee_heap *h, void *block);
+
+/* Batches for a cache of blocks in front of the heap (the shim's thread
+ * caches), each under one lock. A cache counts what it serves by itself:
+ * allocations and deallocations, and `live`, the bytes of cells it handed
+ * out minus those it took back (modulo SIZE_MAX + 1). Each batch hands the
+ * counts to the heap's statistics and zeroes them. Cells in a cache count
+ * as cached_bytes, cells handed out from it as live_bytes.
+ *
+ * wee_block_fill makes up to n blocks of `bytes` and links them through
+ * their first words into *list (NULL-terminated); returns how many (0 when
+ * out of memory). wee_block_drain frees a list linked the same way (NULL:
+ * none, to hand in counts only). */
+typedef struct wee_cache_counts {
+    size_t allocs, deallocs, live;
+} wee_cache_counts;
+
+size_t wee_block_fill(wee_heap *h, size_t bytes, size_t n, void **list, wee_cache_counts *counts);
+void wee_block_drain(wee_heap *h, void *list, wee_cache_counts *counts);
+
+/* The default heap itself (wee_default_heap() returns it). */
+extern wee_heap wee_heap_default;
+
+/* Defined by the shim when it has thread caches: hands the calling thread's
+ * counts to the default heap. */
+void wee_cache_sync(void) __attribute__((weak));
 
 #endif /* WEE_HEAP_H */

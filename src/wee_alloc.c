@@ -8,9 +8,9 @@
 
 #include "heap.h"
 
-static wee_heap default_heap = WEE_HEAP_INIT;
+wee_heap wee_heap_default = WEE_HEAP_INIT;
 
-wee_heap *wee_default_heap(void) { return &default_heap; }
+wee_heap *wee_default_heap(void) { return &wee_heap_default; }
 
 static void heap_lock(heap *h) { wee_lock_acquire(&h->lock); }
 
@@ -23,7 +23,7 @@ static void heap_unlock(heap *h) {
     wee_lock_release(&h->lock);
 }
 
-static void stats_grew(heap *h, size_t bytes) {
+__attribute__((noinline)) static void stats_grew(heap *h, size_t bytes) {
     h->stats.live_bytes += bytes;
     if (h->stats.live_bytes > h->stats.peak_bytes)
         h->stats.peak_bytes = h->stats.live_bytes;
@@ -55,30 +55,71 @@ void wee_block_free(wee_heap *wh, void *block, size_t bytes) {
     heap_unlock(h);
 }
 
-void *wee_block_realloc(wee_heap *wh, void *block, size_t keep, size_t bytes, size_t align) {
+void *wee_block_realloc(wee_heap *wh, void *block, size_t bytes, size_t align) {
     heap *h = heap_of(wh);
     cell *c = cell_of(block);
     size_t size = cell_size_for(bytes);
     heap_lock(h);
     WEE_ASSERT(cell_is_allocated(c));
     size_t old = cell_size(c);
-    int in_place = wee_cell_grow_locked(c, size);
-    if (in_place) {
+    if (wee_cell_grow_locked(c, size)) {
         wee_cell_shrink_locked(h, c, size);
         h->stats.live_bytes -= old;
         stats_grew(h, cell_size(c));
-    }
-    size_t capacity = cell_size(c) - CELL_HEADER;
-    heap_unlock(h);
-    if (in_place)
+        heap_unlock(h);
         return block;
+    }
+    heap_unlock(h);
     void *moved = wee_block_alloc(wh, bytes, align);
     if (moved) {
-        keep = keep < capacity ? keep : capacity;
-        memcpy(moved, block, keep < bytes ? keep : bytes);
-        wee_block_free(wh, block, keep);
+        memcpy(moved, block, old - CELL_HEADER < bytes ? old - CELL_HEADER : bytes);
+        wee_block_free(wh, block, 0);
     }
     return moved;
+}
+
+/* Takes a cache's counts; the heap lock is held. */
+static void cache_counts_take(heap *h, wee_cache_counts *counts) {
+    h->stats.allocs += counts->allocs;
+    h->stats.deallocs += counts->deallocs;
+    h->stats.cached_bytes -= counts->live;
+    h->stats.live_bytes += counts->live;
+    if (h->stats.live_bytes > h->stats.peak_bytes)
+        h->stats.peak_bytes = h->stats.live_bytes;
+    counts->allocs = counts->deallocs = counts->live = 0;
+}
+
+size_t wee_block_fill(wee_heap *wh, size_t bytes, size_t n, void **list, wee_cache_counts *counts) {
+    heap *h = heap_of(wh);
+    size_t size = cell_size_for(bytes), got = 0;
+    void *head = NULL;
+    heap_lock(h);
+    cache_counts_take(h, counts);
+    for (; got < n; got++) {
+        cell *c = wee_cell_alloc_locked(h, size, WEE_GRANULE);
+        if (!c)
+            break;
+        h->stats.cached_bytes += cell_size(c);
+        *(void **)cell_data(c) = head;
+        head = cell_data(c);
+    }
+    heap_unlock(h);
+    *list = head;
+    return got;
+}
+
+void wee_block_drain(wee_heap *wh, void *list, wee_cache_counts *counts) {
+    heap *h = heap_of(wh);
+    heap_lock(h);
+    cache_counts_take(h, counts);
+    while (list) {
+        cell *c = cell_of(list);
+        list = *(void **)list;
+        WEE_ASSERT(cell_is_allocated(c));
+        h->stats.cached_bytes -= cell_size(c);
+        wee_cell_free_locked(h, c);
+    }
+    heap_unlock(h);
 }
 
 size_t wee_block_capacity(wee_heap *wh, void *block) {
@@ -115,12 +156,15 @@ void *wee_heap_realloc(wee_heap *h, void *ptr, size_t old_size, size_t align, si
     if (new_size > WEE_BYTES_MAX || !align_valid(align))
         return NULL;
     size_t pad = align_pad(align);
-    char *block = wee_block_realloc(h, (char *)ptr - pad, old_size + pad, new_size + pad, align);
+    (void)old_size; /* the cell knows its size */
+    char *block = wee_block_realloc(h, (char *)ptr - pad, new_size + pad, align);
     return block ? block + pad : NULL;
 }
 
 void wee_heap_stats(wee_heap *wh, wee_stats *out) {
     heap *h = heap_of(wh);
+    if (wee_cache_sync && wh == &wee_heap_default)
+        wee_cache_sync();
     heap_lock(h);
     *out = h->stats;
     heap_unlock(h);
@@ -138,12 +182,14 @@ void wee_heap_lock(wee_heap *h) { wee_lock_acquire(&heap_of(h)->lock); }
 
 void wee_heap_unlock(wee_heap *h) { wee_lock_release(&heap_of(h)->lock); }
 
-void *wee_alloc(size_t size, size_t align) { return wee_heap_alloc(&default_heap, size, align); }
+void *wee_alloc(size_t size, size_t align) {
+    return wee_heap_alloc(&wee_heap_default, size, align);
+}
 
 void wee_dealloc(void *ptr, size_t size, size_t align) {
-    wee_heap_dealloc(&default_heap, ptr, size, align);
+    wee_heap_dealloc(&wee_heap_default, ptr, size, align);
 }
 
 void *wee_realloc(void *ptr, size_t old_size, size_t align, size_t new_size) {
-    return wee_heap_realloc(&default_heap, ptr, old_size, align, new_size);
+    return wee_heap_realloc(&wee_heap_default, ptr, old_size, align, new_size);
 }

@@ -50,13 +50,19 @@ static void small_requests_use_size_classes(void **state) {
     void *a = malloc(24), *p = malloc(100), *b = malloc(24);
     cell *c = cell_of((char *)opaque_ptr(p) - WEE_WORD);
     free(p);
+    if (cell_is_allocated(c)) {
+        /* kept by this thread's cache (the unix shim's), still a cell of
+         * the heap */
+        assert_true(test_stats(dh()).cached_bytes >= cell_size(c));
+    } else {
 #if WEE_SIZE_CLASSES
-    assert_true(test_on_list(dh(), list_index(cell_size(c)), c));
-    assert_true(list_index(cell_size(c)) != MAIN_LIST);
+        assert_true(test_on_list(dh(), list_index(cell_size(c)), c));
+        assert_true(list_index(cell_size(c)) < CLASS_COUNT);
 #else
-    assert_true(test_on_list(dh(), MAIN_LIST, c));
+        assert_true(test_on_list(dh(), list_index(cell_size(c)), c));
 #endif
-    assert_ptr_equal(malloc(100), p); /* O(1) reuse from the class */
+    }
+    assert_ptr_equal(malloc(100), p); /* O(1) reuse from the cache or the class */
     free(p);
     free(a);
     free(b);

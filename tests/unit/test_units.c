@@ -30,12 +30,27 @@ static void lists_by_size(void **state) {
 #if WEE_SIZE_CLASSES
     assert_int_equal(list_index(CELL_MIN), CELL_MIN / WEE_GRANULE);
     assert_int_equal(list_index(CLASS_MAX), CLASS_MAX / WEE_GRANULE);
-    assert_int_equal(list_index(CLASS_MAX + WEE_GRANULE), MAIN_LIST);
+    assert_int_equal(list_index(CLASS_MAX + WEE_GRANULE), CLASS_COUNT);
     assert_int_equal(CLASS_COUNT, CLASS_MAX / WEE_GRANULE + 1);
 #else
-    assert_int_equal(list_index(CELL_MIN), MAIN_LIST);
-    assert_int_equal(LIST_COUNT, 1);
+    assert_int_equal(list_index(CELL_MIN), 0);
+    assert_int_equal(CLASS_COUNT, 0);
 #endif
+    /* bins after the classes: ordered by size, two per power of two, the
+     * last one open-ended */
+    size_t prev = list_index(CELL_MIN);
+    for (size_t size = CELL_MIN; size < SIZE_MAX / 4;
+         size += size / 8 / WEE_GRANULE * WEE_GRANULE + WEE_GRANULE) {
+        size_t k = list_index(size);
+        assert_true(k >= prev && k < LIST_COUNT);
+        prev = k;
+    }
+    assert_int_equal(list_index(SIZE_MAX / 2), LIST_COUNT - 1);
+    size_t first = (size_t)1 << BIN_LOG_MIN << 1;
+    if (WEE_SIZE_CLASSES || first > CELL_MIN) {
+        assert_int_equal(list_index(first) + 1, list_index(first + first / 2));
+        assert_int_equal(list_index(first) + 2, list_index(2 * first));
+    }
 }
 
 static void absurd_requests_fail_cleanly(void **state) {
