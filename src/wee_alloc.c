@@ -23,9 +23,11 @@ static void heap_unlock(heap *h) {
     wee_lock_release(&h->lock);
 }
 
+/* live_bytes may lag behind by what thread caches have not handed in yet,
+ * even below zero (modulo SIZE_MAX + 1): the peak compares differences. */
 __attribute__((noinline)) static void stats_grew(heap *h, size_t bytes) {
     h->stats.live_bytes += bytes;
-    if (h->stats.live_bytes > h->stats.peak_bytes)
+    if ((ptrdiff_t)(h->stats.live_bytes - h->stats.peak_bytes) > 0)
         h->stats.peak_bytes = h->stats.live_bytes;
 }
 
@@ -83,9 +85,7 @@ static void cache_counts_take(heap *h, wee_cache_counts *counts) {
     h->stats.allocs += counts->allocs;
     h->stats.deallocs += counts->deallocs;
     h->stats.cached_bytes -= counts->live;
-    h->stats.live_bytes += counts->live;
-    if (h->stats.live_bytes > h->stats.peak_bytes)
-        h->stats.peak_bytes = h->stats.live_bytes;
+    stats_grew(h, counts->live);
     counts->allocs = counts->deallocs = counts->live = 0;
 }
 

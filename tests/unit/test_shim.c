@@ -237,7 +237,28 @@ static void reallocarray_works(void **state) {
     free(p);
 }
 
-RUN(cmocka_unit_test(malloc_is_ours), cmocka_unit_test(results_are_max_align_t_aligned),
+/* Statistics stay exact for one thread, whether blocks come from its cache
+ * or the heap: counts, live bytes and a peak that never runs away. */
+static void statistics_count_every_call(void **state) {
+    (void)state;
+    wee_stats before = test_stats(dh());
+    char *p[40];
+    for (int i = 0; i < 40; i++)
+        p[i] = malloc((size_t)(i % 5) * 40 + 8);
+    p[0] = realloc(p[0], 4);    /* in place, maybe on a cached block */
+    p[1] = realloc(p[1], 3000); /* moved */
+    for (int i = 0; i < 40; i++)
+        free(p[i]);
+    wee_stats after = test_stats(dh());
+    assert_int_equal(after.allocs - before.allocs, 40 + 1);
+    assert_int_equal(after.deallocs - before.deallocs, 40 + 1);
+    assert_int_equal(after.live_bytes, before.live_bytes);
+    assert_true(after.peak_bytes < after.backend_bytes);
+    assert_heap_ok(dh());
+}
+
+RUN(cmocka_unit_test(malloc_is_ours), cmocka_unit_test(statistics_count_every_call),
+    cmocka_unit_test(results_are_max_align_t_aligned),
     cmocka_unit_test(small_requests_use_size_classes),
     cmocka_unit_test(exhaustion_and_overflow_set_enomem),
     cmocka_unit_test(failed_realloc_keeps_the_block), cmocka_unit_test(posix_memalign_rules),
