@@ -1,6 +1,11 @@
 /*
- * Thread caches (see cache.h): per thread, one singly linked bin per cell
- * size up to CACHE_MAX bytes, linked through the blocks' first words.
+ * Thread caches (see cache.h): per thread, singly linked bins of blocks,
+ * linked through their first words: one bin per cell size up to
+ * CACHE_EXACT bytes, then one per CACHE_STEP bytes up to CACHE_MAX. A
+ * request takes from the bin that rounds its cell size up (a refill makes
+ * cells of the bin's size); a freed block goes to the bin that rounds its
+ * size down, so every block in a bin holds the bin's size. A thread caches
+ * at most CACHE_BYTES.
  *
  * A thread's cache opens on its first use once the shim's constructor has
  * made the key whose destructor empties the cache at thread exit; before
@@ -13,10 +18,12 @@
 #include "cache.h"
 #include "heap.h"
 
-#define CACHE_MAX  1024 /* largest cached cell, bytes */
-#define CACHE_BINS (CACHE_MAX / WEE_GRANULE + 1)
-#define CACHE_FILL 8  /* blocks a refill takes from the heap */
-#define CACHE_HOLD 16 /* blocks a bin holds before half go back */
+#define CACHE_EXACT 1024                /* bins of every cell size up to here */
+#define CACHE_STEP  256                 /* then bins this far apart */
+#define CACHE_MAX   (4096 + CACHE_STEP) /* the largest cached cell, bytes */
+#define CACHE_BINS  (CACHE_EXACT / WEE_GRANULE + (CACHE_MAX - CACHE_EXACT) / CACHE_STEP + 1)
+#define CACHE_HOLD  32            /* blocks a bin holds before half go back */
+#define CACHE_BYTES (1024 * 1024) /* bytes a thread's cache holds at most */
 
 enum { CACHE_NEW, CACHE_OPEN, CACHE_CLOSED };
 
@@ -24,6 +31,7 @@ typedef struct thread_cache {
     void *bins[CACHE_BINS];
     unsigned char held[CACHE_BINS]; /* blocks in each bin */
     unsigned char state;
+    size_t bytes;            /* in the bins */
     wee_cache_counts counts; /* served from the cache, not yet counted by the heap */
 } thread_cache;
 
@@ -38,6 +46,7 @@ static void cache_close(void *unused) {
         wee_block_drain(&wee_heap_default, cache.bins[k], &cache.counts);
         cache.bins[k] = NULL;
         cache.held[k] = 0;
+        cache.bytes = 0;
     }
 }
 
@@ -59,41 +68,68 @@ static int cache_open(void) {
     return 1;
 }
 
+/* The bin of cell size `size`, rounded up (`up`) or down; CACHE_BINS when
+ * the size is not cached. */
+static size_t cache_bin(size_t size, size_t up) {
+    if (size <= CACHE_EXACT)
+        return size / WEE_GRANULE;
+    if (size > CACHE_MAX)
+        return CACHE_BINS;
+    return CACHE_EXACT / WEE_GRANULE + (size - CACHE_EXACT + up * (CACHE_STEP - 1)) / CACHE_STEP;
+}
+
+/* The cell size of bin k. */
+static size_t cache_bin_size(size_t k) {
+    size_t exact = CACHE_EXACT / WEE_GRANULE;
+    return k <= exact ? k * WEE_GRANULE : CACHE_EXACT + (k - exact) * CACHE_STEP;
+}
+
+/* Frees bin k's blocks after the first `keep`. */
+static void cache_trim(size_t k, size_t keep) {
+    void **last = (void **)&cache.bins[k];
+    for (size_t i = 0; i < keep; i++)
+        last = *last;
+    for (void **b = *last; b; b = *b)
+        cache.bytes -= cell_size(cell_of(b));
+    wee_block_drain(&wee_heap_default, *last, &cache.counts);
+    *last = NULL;
+    cache.held[k] = (unsigned char)keep;
+}
+
 void *wee_cache_take(size_t size) {
-    size_t k = size / WEE_GRANULE;
+    size_t k = cache_bin(size, 1);
     if (k >= CACHE_BINS || !cache_open())
         return NULL;
     void *block = cache.bins[k];
     if (!block) {
-        size_t got = wee_block_fill(&wee_heap_default, size - CELL_HEADER, CACHE_FILL, &block,
-                                    &cache.counts);
+        size_t got = wee_block_fill(&wee_heap_default, cache_bin_size(k) - CELL_HEADER,
+                                    CACHE_HOLD / 2, &block, &cache.counts);
         if (!got)
             return NULL;
         cache.held[k] = (unsigned char)got;
+        for (void **b = block; b; b = *b)
+            cache.bytes += cell_size(cell_of(b));
     }
+    size_t cell = cell_size(cell_of(block)); /* a refill may give a larger cell */
     cache.bins[k] = *(void **)block;
     cache.held[k]--;
+    cache.bytes -= cell;
     cache.counts.allocs++;
-    cache.counts.live += cell_size(cell_of(block)); /* a refill may give a larger cell */
+    cache.counts.live += cell;
     return block;
 }
 
 int wee_cache_keep(void *block) {
-    size_t size = cell_size(cell_of(block)), k = size / WEE_GRANULE;
+    size_t size = cell_size(cell_of(block)), k = cache_bin(size, 0);
     if (k >= CACHE_BINS || !cache_open())
         return 0;
     *(void **)block = cache.bins[k];
     cache.bins[k] = block;
+    cache.bytes += size;
     cache.counts.deallocs++;
     cache.counts.live -= size;
-    if (++cache.held[k] > CACHE_HOLD) { /* keep the newest half */
-        void **last = block;
-        for (int i = 1; i < CACHE_HOLD / 2; i++)
-            last = *last;
-        wee_block_drain(&wee_heap_default, *last, &cache.counts);
-        *last = NULL;
-        cache.held[k] = CACHE_HOLD / 2;
-    }
+    if (++cache.held[k] > CACHE_HOLD || cache.bytes > CACHE_BYTES)
+        cache_trim(k, CACHE_HOLD / 2 < cache.held[k] ? CACHE_HOLD / 2 : cache.held[k] / 2);
     return 1;
 }
 
