@@ -5,7 +5,8 @@
  * request takes from the bin that rounds its cell size up (a refill makes
  * cells of the bin's size); a freed block goes to the bin that rounds its
  * size down, so every block in a bin holds the bin's size. A thread caches
- * at most CACHE_BYTES.
+ * at most CACHE_BYTES; while the process has a single thread, less, and
+ * only cells up to CACHE_EXACT.
  *
  * A thread's cache opens on its first use once the shim's constructor has
  * made the key whose destructor empties the cache at thread exit; before
@@ -18,12 +19,26 @@
 #include "cache.h"
 #include "heap.h"
 
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define ONLY_THREAD() (__libc_single_threaded != 0)
+#endif
+#endif
+#ifndef ONLY_THREAD
+#define ONLY_THREAD() 0
+#endif
+
 #define CACHE_EXACT 1024                /* bins of every cell size up to here */
 #define CACHE_STEP  256                 /* then bins this far apart */
 #define CACHE_MAX   (4096 + CACHE_STEP) /* the largest cached cell, bytes */
 #define CACHE_BINS  (CACHE_EXACT / WEE_GRANULE + (CACHE_MAX - CACHE_EXACT) / CACHE_STEP + 1)
-#define CACHE_HOLD  32            /* blocks a bin holds before half go back */
-#define CACHE_BYTES (1024 * 1024) /* bytes a thread's cache holds at most */
+/* How much a cache keeps. With other threads, enough that refills and
+ * flushes, which take the shared heap lock, stay rare; while the process
+ * has one thread the lock costs little, and the cache keeps little. */
+#define CACHE_HOLD  (ONLY_THREAD() ? 16 : 32)                  /* blocks a bin holds */
+#define CACHE_BYTES (ONLY_THREAD() ? 256 * 1024 : 1024 * 1024) /* bytes a cache holds */
+#define CACHE_TOP   (ONLY_THREAD() ? CACHE_EXACT / WEE_GRANULE + 1 : CACHE_BINS) /* bins used */
 
 enum { CACHE_NEW, CACHE_OPEN, CACHE_CLOSED };
 
@@ -98,7 +113,7 @@ static void cache_trim(size_t k, size_t keep) {
 
 void *wee_cache_take(size_t size) {
     size_t k = cache_bin(size, 1);
-    if (k >= CACHE_BINS || !cache_open())
+    if (k >= CACHE_TOP || !cache_open())
         return NULL;
     void *block = cache.bins[k];
     if (!block) {
@@ -121,15 +136,20 @@ void *wee_cache_take(size_t size) {
 
 int wee_cache_keep(void *block) {
     size_t size = cell_size(cell_of(block)), k = cache_bin(size, 0);
-    if (k >= CACHE_BINS || !cache_open())
+    if (k >= CACHE_TOP || !cache_open())
         return 0;
     *(void **)block = cache.bins[k];
     cache.bins[k] = block;
     cache.bytes += size;
     cache.counts.deallocs++;
     cache.counts.live -= size;
-    if (++cache.held[k] > CACHE_HOLD || cache.bytes > CACHE_BYTES)
-        cache_trim(k, CACHE_HOLD / 2 < cache.held[k] ? CACHE_HOLD / 2 : cache.held[k] / 2);
+    size_t hold = CACHE_HOLD;
+    if (cache.bytes > CACHE_BYTES) /* first the bins no longer used (a forked child) */
+        for (size_t j = CACHE_TOP; j < CACHE_BINS; j++)
+            if (cache.held[j])
+                cache_trim(j, 0);
+    if (++cache.held[k] > hold || cache.bytes > CACHE_BYTES)
+        cache_trim(k, hold / 2 < cache.held[k] ? hold / 2 : cache.held[k] / 2);
     return 1;
 }
 
