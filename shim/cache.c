@@ -19,15 +19,7 @@
 #include "cache.h"
 #include "heap.h"
 
-#if defined(__has_include)
-#if __has_include(<sys/single_threaded.h>)
-#include <sys/single_threaded.h>
-#define ONLY_THREAD() (__libc_single_threaded != 0)
-#endif
-#endif
-#ifndef ONLY_THREAD
-#define ONLY_THREAD() 0
-#endif
+#include "only_thread.h"
 
 #define CACHE_EXACT 1024                /* bins of every cell size up to here */
 #define CACHE_STEP  256                 /* then bins this far apart */

@@ -16,15 +16,7 @@
 
 #include "backend.h"
 
-#if defined(__has_include)
-#if __has_include(<sys/single_threaded.h>)
-#include <sys/single_threaded.h>
-#define ONLY_THREAD() (__libc_single_threaded != 0)
-#endif
-#endif
-#ifndef ONLY_THREAD
-#define ONLY_THREAD() 0
-#endif
+#include "only_thread.h"
 
 #define RESERVE_BYTES ((size_t)1 << (sizeof(void *) > 4 ? 36 : 28))
 
