@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_memory.h"
+
 typedef struct {
     uint32_t n;   /* limbs in use; 0 is the number zero */
     uint32_t d[]; /* little-endian limbs, d[n-1] != 0 */
@@ -383,36 +385,6 @@ static void expand(const big *n, unsigned long steps, const uint32_t *primes) {
     free(a1);
     free(a2);
 }
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-#ifdef __wasi__
-extern unsigned char __heap_base;
-static long peak_kb(void) {
-    size_t bytes = __builtin_wasm_memory_size(0) * 65536;
-    return (long)((bytes - (size_t)(uintptr_t)&__heap_base) / 1024);
-}
-#define MEMORY_KIND "wasm"
-#else
-static long peak_kb(void) {
-    char buf[4096];
-    int fd = open("/proc/self/status", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    const char *s = strstr(buf, "\nVmHWM:");
-    return s ? strtol(s + 7, NULL, 10) : -1;
-}
-#define MEMORY_KIND "rss"
-#endif
 
 int main(int argc, char **argv) {
     unsigned long scale = 1;

@@ -82,6 +82,8 @@
 #include <sys/mman.h>
 #endif
 
+#include "clock_memory.h"
+
 #define MAX_REPORTS 10
 #define CHUNKS      10 /* timed groups of replays */
 #define NO_BLOCK    UINT32_MAX
@@ -524,46 +526,11 @@ static void replay_once(struct heap_state *h, const struct oplist *l) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Clock and memory.                                                          */
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+/* Memory (the clocks and readings are in clock_memory.h).                    */
 
 #ifdef __wasi__
-extern unsigned char __heap_base;
-
-/* Linear memory above the static data, in KiB. */
-static long memory_kb(bool peak) {
-    (void)peak; /* linear memory never shrinks: its size is its peak */
-    size_t bytes = __builtin_wasm_memory_size(0) * 65536;
-    return (long)((bytes - (size_t)(uintptr_t)&__heap_base) / 1024);
-}
-
 static void memory_reset_peak(void) {}
-#define MEMORY_KIND "wasm"
 #else
-/* VmHWM (peak) or VmRSS (current) from /proc/self/status, in KiB; -1 if
- * unavailable. Read with read(2) into a stack buffer: no allocation. */
-static long memory_kb(bool peak) {
-    char buf[4096];
-    int fd = open("/proc/self/status", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    const char *key = peak ? "\nVmHWM:" : "\nVmRSS:";
-    const char *s = strstr(buf, key);
-    if (s == NULL)
-        return -1;
-    return strtol(s + strlen(key), NULL, 10);
-}
-
 /* Makes VmHWM start again from the current resident set (Linux 4.0+). */
 static void memory_reset_peak(void) {
     int fd = open("/proc/self/clear_refs", O_WRONLY);
@@ -573,7 +540,6 @@ static void memory_reset_peak(void) {
         close(fd);
     }
 }
-#define MEMORY_KIND "rss"
 #endif
 
 /* Median of n values (sorts them). */

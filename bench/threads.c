@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_memory.h"
+
 #define GOLDEN UINT64_C(0x9E3779B97F4A7C15)
 
 struct worker {
@@ -46,14 +48,6 @@ struct worker {
 static unsigned nslots = 1024;
 static atomic_bool stop;
 static pthread_barrier_t start;
-
-static double clock_seconds(clockid_t id) {
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double now_seconds(void) { return clock_seconds(CLOCK_MONOTONIC); }
 
 static uint64_t next(uint64_t *s) {
     uint64_t z = (*s += GOLDEN);
@@ -126,20 +120,6 @@ static void *work(void *arg) {
     w->ops = ops;
     w->errors = errors;
     return NULL;
-}
-
-static long peak_kb(void) {
-    char buf[4096];
-    int fd = open("/proc/self/status", O_RDONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    const char *s = strstr(buf, "\nVmHWM:");
-    return s ? strtol(s + 7, NULL, 10) : -1;
 }
 
 static void usage(void) {

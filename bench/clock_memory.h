@@ -1,0 +1,62 @@
+/*
+ * The clocks and memory readings the benchmark programs share.
+ *
+ * Natively, memory is the process's resident set from /proc/self/status
+ * (VmHWM: peak, VmRSS: current), read with read(2) into a stack buffer so
+ * that measuring allocates nothing. On wasm32-wasi it is the linear memory
+ * above __heap_base, which never shrinks: its size is its peak.
+ */
+#ifndef BENCH_CLOCK_MEMORY_H
+#define BENCH_CLOCK_MEMORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifndef __wasi__
+#include <fcntl.h>
+#include <unistd.h>
+#endif
+
+static inline double clock_seconds(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static inline double now_seconds(void) { return clock_seconds(CLOCK_MONOTONIC); }
+
+#ifdef __wasi__
+extern unsigned char __heap_base;
+
+/* Linear memory above the static data, in KiB. */
+static inline long memory_kb(bool peak) {
+    (void)peak;
+    size_t bytes = __builtin_wasm_memory_size(0) * 65536;
+    return (long)((bytes - (size_t)(uintptr_t)&__heap_base) / 1024);
+}
+#define MEMORY_KIND "wasm"
+#else
+/* VmHWM (peak) or VmRSS (current), in KiB; -1 if unavailable. */
+static inline long memory_kb(bool peak) {
+    char buf[4096];
+    int fd = open("/proc/self/status", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *key = peak ? "\nVmHWM:" : "\nVmRSS:";
+    const char *s = strstr(buf, key);
+    return s ? strtol(s + strlen(key), NULL, 10) : -1;
+}
+#define MEMORY_KIND "rss"
+#endif
+
+/* The peak memory, in KiB. */
+static inline long peak_kb(void) { return memory_kb(true); }
+
+#endif /* BENCH_CLOCK_MEMORY_H */
