@@ -40,6 +40,15 @@ static size_t *prefix_of(void *ptr) { return (size_t *)ptr - 1; }
  * reports ENOMEM when there is no block. */
 /* A block for `size` bytes aligned to `align` (>= 16) with the size
  * recorded in front: returns the user's pointer, or NULL (errno untouched). */
+/* The user's pointer into `block` (NULL for none), with the size recorded
+ * in front of it. */
+static void *shim_user(size_t *block, size_t size) {
+    if (!block)
+        return NULL;
+    *block = size;
+    return block + 1;
+}
+
 static void *shim_block(size_t size, size_t align) {
     size_t *block = NULL;
     if (size <= WEE_BYTES_MAX && align <= WEE_ALIGN_MAX) {
@@ -48,10 +57,7 @@ static void *shim_block(size_t size, size_t align) {
         if (!block)
             block = wee_block_alloc(&wee_heap_default, size + WEE_WORD, align);
     }
-    if (!block)
-        return NULL;
-    *block = size;
-    return block + 1;
+    return shim_user(block, size);
 }
 
 /* A pointer, or NULL with errno ENOMEM. */
@@ -106,9 +112,7 @@ WEE_API void *WEE_SHIM(realloc)(void *ptr, size_t size) {
     size_t *block = NULL;
     if (size <= WEE_BYTES_MAX)
         block = wee_block_realloc(&wee_heap_default, prefix_of(ptr), size + WEE_WORD, SHIM_ALIGN);
-    if (block)
-        *block++ = size;
-    return shim_enomem(block);
+    return shim_enomem(shim_user(block, size));
 }
 
 WEE_API void *WEE_SHIM(reallocarray)(void *ptr, size_t count, size_t size) {
