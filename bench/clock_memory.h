@@ -9,6 +9,7 @@
 #ifndef BENCH_CLOCK_MEMORY_H
 #define BENCH_CLOCK_MEMORY_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +27,13 @@ static inline double clock_seconds(clockid_t id) {
 }
 
 static inline double now_seconds(void) { return clock_seconds(CLOCK_MONOTONIC); }
+
+/* Sleeps `seconds`, through interruptions by signals. */
+static inline void sleep_seconds(double seconds) {
+    struct timespec nap = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    while (nanosleep(&nap, &nap) != 0 && errno == EINTR)
+        ;
+}
 
 #ifdef __wasi__
 extern unsigned char __heap_base;

@@ -167,9 +167,7 @@ int main(int argc, char **argv) {
     }
     pthread_barrier_wait(&start);
     double t0 = now_seconds();
-    struct timespec nap = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-    while (nanosleep(&nap, &nap) != 0 && errno == EINTR)
-        ;
+    sleep_seconds(seconds);
     atomic_store(&stop, 1);
     uint64_t ops = 0, errors = 0;
     double t1 = t0, cpu = 0;
