@@ -36,10 +36,6 @@
 
 static size_t *prefix_of(void *ptr) { return (size_t *)ptr - 1; }
 
-/* Finishes an allocation: records the size in front of the pointer, or
- * reports ENOMEM when there is no block. */
-/* A block for `size` bytes aligned to `align` (>= 16) with the size
- * recorded in front: returns the user's pointer, or NULL (errno untouched). */
 /* The user's pointer into `block` (NULL for none), with the size recorded
  * in front of it. */
 static void *shim_user(size_t *block, size_t size) {
@@ -49,6 +45,8 @@ static void *shim_user(size_t *block, size_t size) {
     return block + 1;
 }
 
+/* A block for `size` bytes aligned to `align` (16 or more) with the size
+ * recorded in front: returns the user's pointer, or NULL (errno untouched). */
 static void *shim_block(size_t size, size_t align) {
     size_t *block = NULL;
     if (size <= WEE_BYTES_MAX && align <= WEE_ALIGN_MAX) {

@@ -83,7 +83,7 @@ size_t wee_check_locked(heap *h, int full) {
             p = c;
             c = cell_next(c);
         }
-        bad += region == h->regions && c != cell_sentinel(h->top);
+        bad += region == h->regions && c != h->sentinel;
     }
     bad += free_cells != listed;
     bad += walked > h->stats.backend_bytes;

@@ -65,14 +65,6 @@ static cell *cell_split(cell *c, uintptr_t at) {
     return n;
 }
 
-/* Cell `a` takes over its free follower `b`, keeping a's own tag. */
-static void cell_absorb(cell *a, cell *b) {
-    a->next = b->next | (a->next & CELL_ALLOCATED);
-    cell_next(a)->prev = a;
-    if (WEE_EXTRA_ASSERTIONS)
-        wee_poison(b, cell_links(b) + 1, POISON_MAIN);
-}
-
 /* Makes free cell `c`, which holds at least `size` bytes, an allocated cell
  * of `size` bytes: carved from its start, the rest stays free when it makes
  * a cell. Carving low keeps the free space at the top of a region, where the
@@ -87,12 +79,15 @@ static cell *cell_carve(heap *h, cell *c, size_t size) {
     return c;
 }
 
-/* Takes at least `need` more bytes from the backend and frees them into the
- * heap as one cell. When the backend's memory follows the newest region, the
- * region's sentinel becomes that cell (merging with a free last cell) and a
- * new sentinel closes the region; otherwise a new region starts, its base
- * word linking the one before. Returns 0 when the backend fails. */
+/* Takes more memory from the backend, enough for a cell of `need` bytes
+ * (and a region's base word and sentinel), and frees it into the heap as one
+ * cell. When the backend's memory follows the newest region, the region's
+ * sentinel becomes that cell (merging with a free last cell) and a new
+ * sentinel closes the region; otherwise a new region starts, its base word
+ * linking the one before. Returns 0 when the backend fails. */
 static int heap_grow_locked(heap *h, size_t need) {
+    cell *s = h->sentinel;
+    need += 3 * WEE_GRANULE;
     size_t bytes = need < WEE_GROW_MIN_BYTES ? WEE_GROW_MIN_BYTES : need;
     bytes = (bytes + WEE_PAGE_BYTES - 1) & ~(size_t)(WEE_PAGE_BYTES - 1);
     char *base = wee_backend_grow(bytes);
@@ -100,8 +95,8 @@ static int heap_grow_locked(heap *h, size_t need) {
         return 0;
     h->stats.backend_bytes += bytes;
     cell *c;
-    if (base == h->top) {
-        c = cell_sentinel(base);
+    if (s && base == (char *)cell_next(s)) {
+        c = s;
     } else {
         *(void **)base = h->regions;
         h->regions = (void **)base;
@@ -109,9 +104,8 @@ static int heap_grow_locked(heap *h, size_t need) {
         c = (cell *)(base + CELL_PHASE);
         c->prev = NULL;
     }
-    h->top = base + bytes;
-    cell *s = cell_sentinel(h->top);
-    s->next = (uintptr_t)h->top | CELL_ALLOCATED | CELL_LAST;
+    s = h->sentinel = cell_sentinel(base + bytes);
+    s->next = (uintptr_t)(base + bytes) | CELL_ALLOCATED | CELL_LAST;
     s->prev = c;
     c->next = (uintptr_t)s | CELL_ALLOCATED;
     wee_cell_free_locked(h, c);
@@ -141,8 +135,7 @@ cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
         k = list_find(h, k + 1);
         if (k < LIST_COUNT)
             return cell_carve(h, h->lists[k], size);
-        /* grown enough for the request, a region's base word and sentinel */
-    } while (heap_grow_locked(h, size + 3 * WEE_GRANULE));
+    } while (heap_grow_locked(h, size));
     return NULL;
 }
 
@@ -150,19 +143,25 @@ void wee_cell_free_locked(heap *h, cell *c) {
     WEE_ASSERT(cell_is_allocated(c) && !cell_is_last(c));
     WEE_ASSERT(!c->prev || cell_next(c->prev) == c);
     WEE_ASSERT(cell_next(c)->prev == c);
-    c->next &= ~(uintptr_t)CELL_ALLOCATED;
+    cell *n = cell_next(c), *p = c->prev, *end = n;
     if (WEE_EXTRA_ASSERTIONS)
-        wee_poison(cell_links(c) + 1, cell_next(c), POISON_MAIN);
-    cell *n = cell_next(c), *p = c->prev;
+        wee_poison(cell_links(c) + 1, n, POISON_MAIN);
+    /* the free neighbours leave their lists and lose their headers (and
+     * links) to the merged cell */
     if (!cell_is_allocated(n)) {
         list_unlink(n);
-        cell_absorb(c, n);
+        end = cell_next(n);
+        if (WEE_EXTRA_ASSERTIONS)
+            wee_poison(n, cell_links(n) + 1, POISON_MAIN);
     }
     if (p && !cell_is_allocated(p)) {
         list_unlink(p);
-        cell_absorb(p, c);
+        if (WEE_EXTRA_ASSERTIONS)
+            wee_poison(c, cell_links(c) + 1, POISON_MAIN);
         c = p;
     }
+    c->next = (uintptr_t)end;
+    end->prev = c;
     list_push(h, c);
 }
 
@@ -179,9 +178,13 @@ int wee_cell_grow_locked(cell *c, size_t size) {
         return 1;
     if (cell_is_allocated(n) || (size_t)((char *)cell_next(n) - (char *)c) < size)
         return 0;
+    cell *after = cell_next(n);
     if (WEE_EXTRA_ASSERTIONS)
-        wee_poison_check(cell_links(n) + 1, cell_next(n), POISON_MAIN);
+        wee_poison_check(cell_links(n) + 1, after, POISON_MAIN);
     list_unlink(n);
-    cell_absorb(c, n);
+    if (WEE_EXTRA_ASSERTIONS)
+        wee_poison(n, cell_links(n) + 1, POISON_MAIN);
+    c->next = (uintptr_t)after | CELL_ALLOCATED;
+    after->prev = c;
     return 1;
 }

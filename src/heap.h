@@ -34,7 +34,7 @@
 
 typedef struct heap {
     wee_lock lock;
-    char *top;      /* end of the newest region as the backend gave it */
+    cell *sentinel; /* the newest region's sentinel (its end: cell_next) */
     void **regions; /* newest region's base; each base holds the one before */
     wee_stats stats;
     uintptr_t list_bits[LIST_WORDS]; /* bit k set when lists[k] is not empty (and

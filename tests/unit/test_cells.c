@@ -22,7 +22,7 @@ static void fresh_cells_are_tagged(void **state) {
     assert_true(cell_is_allocated(sentinel));
     assert_true(cell_is_last(sentinel));
     assert_ptr_equal(sentinel->prev, rest);
-    assert_ptr_equal(sentinel, cell_sentinel(heap_of(&h)->top));
+    assert_ptr_equal(sentinel, heap_of(&h)->sentinel);
     assert_true(cell_size(sentinel) < 2 * WEE_GRANULE);
     wee_heap_dealloc(&h, p, 100, 8);
     assert_heap_ok(&h);
