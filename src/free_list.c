@@ -8,6 +8,10 @@
  * cell of a class list fits), else the first cell of the smallest non-empty
  * list after it (any of those fits), else grows the heap and searches again:
  * small requests never cut into large free cells while smaller ones exist.
+ * One cell is the last resort: the top, the free last cell of the newest
+ * region. It is taken only when no other cell fits, so a large block freed
+ * at the top is still whole when the next large request comes (small ones
+ * would otherwise nibble at it and every large request would grow the heap).
  * It carves the request from the start of that cell, and the rest stays free
  * (re-filed by its new size) when it is big enough to be a cell. Freeing
  * merges a cell with both free neighbours at once, so no two free cells are
@@ -128,13 +132,19 @@ cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
         return c;
     }
     do {
-        size_t k = list_index(size);
-        for (cell *c = h->lists[k]; c; c = cell_links(c)->next)
-            if (cell_size(c) >= size)
-                return cell_carve(h, c, size);
-        k = list_find(h, k + 1);
-        if (k < LIST_COUNT)
-            return cell_carve(h, h->lists[k], size);
+        /* the first fitting cell of the request's list or the next non-empty
+         * ones; the newest region's last cell (the top) only when no other
+         * fits, so that it stays whole for large requests */
+        cell *top = NULL;
+        for (size_t k = list_index(size); (k = list_find(h, k)) < LIST_COUNT; k++)
+            for (cell *c = h->lists[k]; c; c = cell_links(c)->next)
+                if (cell_size(c) >= size) {
+                    if (cell_next(c) != h->sentinel)
+                        return cell_carve(h, c, size);
+                    top = c;
+                }
+        if (top)
+            return cell_carve(h, top, size);
     } while (heap_grow_locked(h, size));
     return NULL;
 }
