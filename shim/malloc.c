@@ -45,19 +45,6 @@ static void *shim_user(size_t *block, size_t size) {
     return block + 1;
 }
 
-/* A block for `size` bytes aligned to `align` (16 or more) with the size
- * recorded in front: returns the user's pointer, or NULL (errno untouched). */
-static void *shim_block(size_t size, size_t align) {
-    size_t *block = NULL;
-    if (size <= WEE_BYTES_MAX && align <= WEE_ALIGN_MAX) {
-        if (align <= WEE_GRANULE)
-            block = wee_cache_take(cell_size_for(size + WEE_WORD));
-        if (!block)
-            block = wee_block_alloc(&wee_heap_default, size + WEE_WORD, align);
-    }
-    return shim_user(block, size);
-}
-
 /* A pointer, or NULL with errno ENOMEM. */
 static void *shim_enomem(void *ptr) {
     if (!ptr)
@@ -65,7 +52,18 @@ static void *shim_enomem(void *ptr) {
     return ptr;
 }
 
-static void *shim_alloc(size_t size, size_t align) { return shim_enomem(shim_block(size, align)); }
+/* A block for `size` bytes aligned to `align` (16 or more) with the size
+ * recorded in front: returns the user's pointer, or NULL with errno ENOMEM. */
+static void *shim_alloc(size_t size, size_t align) {
+    size_t *block = NULL;
+    if (size <= WEE_BYTES_MAX && align <= WEE_ALIGN_MAX) {
+        if (align <= WEE_GRANULE)
+            block = wee_cache_take(cell_size_for(size + WEE_WORD));
+        if (!block)
+            block = wee_block_alloc(&wee_heap_default, size + WEE_WORD, align);
+    }
+    return shim_enomem(shim_user(block, size));
+}
 
 static void *shim_aligned(size_t align, size_t size) {
     if (align == 0 || (align & (align - 1)) != 0) {
@@ -120,9 +118,12 @@ WEE_API void *WEE_SHIM(reallocarray)(void *ptr, size_t count, size_t size) {
 WEE_API int WEE_SHIM(posix_memalign)(void **out, size_t align, size_t size) {
     if (align < sizeof(void *) || (align & (align - 1)) != 0)
         return EINVAL;
-    void *ptr = shim_block(size, align < SHIM_ALIGN ? SHIM_ALIGN : align);
-    if (!ptr)
+    int saved = errno; /* reports through its result, errno untouched */
+    void *ptr = shim_alloc(size, align < SHIM_ALIGN ? SHIM_ALIGN : align);
+    if (!ptr) {
+        errno = saved;
         return ENOMEM;
+    }
     *out = ptr;
     return 0;
 }

@@ -134,17 +134,18 @@ cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
     do {
         /* the first fitting cell of the request's list or the next non-empty
          * ones; the newest region's last cell (the top) only when no other
-         * fits, so that it stays whole for large requests */
-        cell *top = NULL;
-        for (size_t k = list_index(size); (k = list_find(h, k)) < LIST_COUNT; k++)
-            for (cell *c = h->lists[k]; c; c = cell_links(c)->next)
+         * fits, so that it stays whole for large requests; one carve call,
+         * which -Oz then inlines */
+        cell *c = NULL, *top = NULL;
+        for (size_t k = list_index(size); !c && (k = list_find(h, k)) < LIST_COUNT; k++)
+            for (c = h->lists[k]; c; c = cell_links(c)->next)
                 if (cell_size(c) >= size) {
                     if (cell_next(c) != h->sentinel)
-                        return cell_carve(h, c, size);
+                        break;
                     top = c;
                 }
-        if (top)
-            return cell_carve(h, top, size);
+        if (c || (c = top))
+            return cell_carve(h, c, size);
     } while (heap_grow_locked(h, size));
     return NULL;
 }

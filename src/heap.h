@@ -72,8 +72,9 @@ void wee_poison_check(const void *from, const void *to, int fill);
 
 /* The list a free cell of `size` bytes belongs on. Lists are ordered by
  * size: every cell on a list is larger than any size that maps to an
- * earlier list. */
-static inline size_t list_index(size_t size) {
+ * earlier list. Inlined even at -Oz: every allocation and free computes it,
+ * and on wasm32 the call costs more than its body (docs/BENCHMARKS.md). */
+__attribute__((always_inline)) static inline size_t list_index(size_t size) {
     if (WEE_SIZE_CLASSES && size <= CLASS_MAX)
         return size / WEE_GRANULE;
     size_t log = FLOOR_LOG2(size);

@@ -25,7 +25,7 @@ static void heap_unlock(heap *h) {
 
 /* live_bytes may lag behind by what thread caches have not handed in yet,
  * even below zero (modulo SIZE_MAX + 1): the peak compares differences. */
-__attribute__((noinline)) static void stats_grew(heap *h, size_t bytes) {
+static void stats_grew(heap *h, size_t bytes) {
     h->stats.live_bytes += bytes;
     if ((ptrdiff_t)(h->stats.live_bytes - h->stats.peak_bytes) > 0)
         h->stats.peak_bytes = h->stats.live_bytes;
