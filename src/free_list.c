@@ -150,6 +150,14 @@ cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
     return NULL;
 }
 
+cell *wee_cell_alloc_run_locked(heap *h, size_t size, size_t n) {
+    cell *c = wee_cell_alloc_locked(h, size * n, WEE_GRANULE);
+    if (c)
+        for (cell *p = c; --n; p = cell_split(p, (uintptr_t)p + size))
+            ;
+    return c;
+}
+
 void wee_cell_free_locked(heap *h, cell *c) {
     WEE_ASSERT(cell_is_allocated(c) && !cell_is_last(c));
     WEE_ASSERT(!c->prev || cell_next(c->prev) == c);

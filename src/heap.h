@@ -88,6 +88,10 @@ __attribute__((always_inline)) static inline size_t list_index(size_t size) {
  * request's own list, else the first cell of the next non-empty list, else
  * fresh memory from the backend. NULL when the backend fails. */
 cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align);
+/* Returns the first of n adjacent allocated cells of `size` bytes (the last
+ * may be larger), carved from one free cell; cell_next leads from one to
+ * the next. NULL when out of memory. */
+cell *wee_cell_alloc_run_locked(heap *h, size_t size, size_t n);
 /* Frees an allocated cell, merging it with both neighbours when free. */
 void wee_cell_free_locked(heap *h, cell *c);
 /* Shortens allocated cell `c` to `size` bytes and frees the rest, when the
@@ -122,7 +126,9 @@ size_t wee_block_capacity(wee_heap *h, void *block);
  *
  * wee_block_fill makes up to n blocks of `bytes` and links them through
  * their first words into *list (NULL-terminated); returns how many (0 when
- * out of memory). wee_block_drain frees a list linked the same way (NULL:
+ * out of memory). While other threads run, the blocks are one run of
+ * adjacent cells, so that two threads' cached blocks share no cache line
+ * but at the run's ends. wee_block_drain frees a list linked the same way (NULL:
  * none, to hand in counts only). */
 typedef struct wee_cache_counts {
     size_t allocs, deallocs, live;

@@ -1,6 +1,9 @@
 /* Splitting and merging: allocations are carved from the start of a free
  * cell, the rest stays free, and a freed cell merges with both neighbours
  * at once. Sizes above CLASS_MAX keep these cells on the main list. */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+
 #include "test_util.h"
 
 #define BIG (CLASS_MAX + 1000)
@@ -96,6 +99,46 @@ static void random_frees_always_coalesce(void **state) {
     assert_heap_ok(&h);
 }
 
+static void *wait_at(void *barrier) {
+    pthread_barrier_wait(barrier);
+    return NULL;
+}
+
+/* With a second thread alive, a batch for a thread cache is one run of
+ * adjacent cells, even when free cells of its size lie scattered. */
+static void with_threads_a_batch_is_one_run(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    void *scattered[8], *keep[8];
+    for (int i = 0; i < 8; i++) {
+        scattered[i] = wee_heap_alloc(&h, 40, 8);
+        keep[i] = wee_heap_alloc(&h, 8, 8);
+    }
+    for (int i = 0; i < 8; i++)
+        wee_heap_dealloc(&h, scattered[i], 40, 8);
+    pthread_barrier_t barrier;
+    pthread_t other;
+    pthread_barrier_init(&barrier, NULL, 2);
+    assert_int_equal(pthread_create(&other, NULL, wait_at, &barrier), 0);
+    void *list = NULL;
+    wee_cache_counts counts = {0};
+    assert_int_equal(wee_block_fill(&h, 40, 6, &list, &counts), 6);
+    pthread_barrier_wait(&barrier);
+    pthread_join(other, NULL);
+    pthread_barrier_destroy(&barrier);
+    /* the list runs from the last cell of the run down to the first */
+    int cells = 1;
+    for (void *b = list; *(void **)b; b = *(void **)b, cells++)
+        assert_ptr_equal(cell_next(cell_of(*(void **)b)), cell_of(b));
+    assert_int_equal(cells, 6);
+    wee_block_drain(&h, list, &counts);
+    for (int i = 0; i < 8; i++)
+        wee_heap_dealloc(&h, keep[i], 8, 8);
+    assert_int_equal(test_free_cells(&h), test_stats(&h).regions);
+    assert_heap_ok(&h);
+}
+
 RUN(cmocka_unit_test(carving_keeps_the_rest_free), cmocka_unit_test(free_merges_both_neighbours),
     cmocka_unit_test(whole_cell_taken_when_rest_too_small),
-    cmocka_unit_test(random_frees_always_coalesce))
+    cmocka_unit_test(random_frees_always_coalesce),
+    cmocka_unit_test(with_threads_a_batch_is_one_run))
