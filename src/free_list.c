@@ -83,6 +83,23 @@ static cell *cell_carve(heap *h, cell *c, size_t size) {
     return c;
 }
 
+/* Carves an allocated cell of `size` bytes from the first fitting free cell
+ * of the request's list or the next non-empty ones; the newest region's last
+ * cell (the top) only when no other fits, so that it stays whole for large
+ * requests. NULL when no free cell fits. One carve call site, which -Oz then
+ * inlines; itself inlined in both callers (one on wasm32). */
+__attribute__((always_inline)) static inline cell *cell_take(heap *h, size_t size) {
+    cell *c = NULL, *top = NULL;
+    for (size_t k = list_index(size); !c && (k = list_find(h, k)) < LIST_COUNT; k++)
+        for (c = h->lists[k]; c; c = cell_links(c)->next)
+            if (cell_size(c) >= size) {
+                if (cell_next(c) != h->sentinel)
+                    break;
+                top = c;
+            }
+    return c || (c = top) ? cell_carve(h, c, size) : NULL;
+}
+
 /* Takes more memory from the backend, enough for a cell of `need` bytes
  * (and a region's base word and sentinel), and frees it into the heap as one
  * cell. When the backend's memory follows the newest region, the region's
@@ -132,26 +149,15 @@ cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
         return c;
     }
     do {
-        /* the first fitting cell of the request's list or the next non-empty
-         * ones; the newest region's last cell (the top) only when no other
-         * fits, so that it stays whole for large requests; one carve call,
-         * which -Oz then inlines */
-        cell *c = NULL, *top = NULL;
-        for (size_t k = list_index(size); !c && (k = list_find(h, k)) < LIST_COUNT; k++)
-            for (c = h->lists[k]; c; c = cell_links(c)->next)
-                if (cell_size(c) >= size) {
-                    if (cell_next(c) != h->sentinel)
-                        break;
-                    top = c;
-                }
-        if (c || (c = top))
-            return cell_carve(h, c, size);
+        cell *c = cell_take(h, size);
+        if (c)
+            return c;
     } while (heap_grow_locked(h, size));
     return NULL;
 }
 
 cell *wee_cell_alloc_run_locked(heap *h, size_t size, size_t n) {
-    cell *c = wee_cell_alloc_locked(h, size * n, WEE_GRANULE);
+    cell *c = cell_take(h, size * n); /* a run is not worth growing the heap */
     if (c)
         for (cell *p = c; --n; p = cell_split(p, (uintptr_t)p + size))
             ;

@@ -90,7 +90,7 @@ __attribute__((always_inline)) static inline size_t list_index(size_t size) {
 cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align);
 /* Returns the first of n adjacent allocated cells of `size` bytes (the last
  * may be larger), carved from one free cell; cell_next leads from one to
- * the next. NULL when out of memory. */
+ * the next. NULL when no free cell holds them: it never grows the heap. */
 cell *wee_cell_alloc_run_locked(heap *h, size_t size, size_t n);
 /* Frees an allocated cell, merging it with both neighbours when free. */
 void wee_cell_free_locked(heap *h, cell *c);

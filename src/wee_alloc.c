@@ -96,9 +96,10 @@ size_t wee_block_fill(wee_heap *wh, size_t bytes, size_t n, void **list, wee_cac
     void *head = NULL;
     heap_lock(h);
     cache_counts_take(h, counts);
-    /* With other threads about, a batch is one run of adjacent cells, not
-     * cells from wherever the lists have them: blocks of two threads that
-     * share a cache line bounce it between their cores at every write */
+    /* With other threads about, a batch is one run of adjacent cells when a
+     * free cell holds it, not cells from wherever the lists have them:
+     * blocks of two threads that share a cache line bounce it between their
+     * cores at every write */
     cell *run = ONLY_THREAD() ? NULL : wee_cell_alloc_run_locked(h, size, n);
     for (; got < n; got++) {
         cell *c = run ? run : wee_cell_alloc_locked(h, size, WEE_GRANULE);
