@@ -87,7 +87,7 @@ static cell *cell_carve(heap *h, cell *c, size_t size) {
  * of the request's list or the next non-empty ones; the newest region's last
  * cell (the top) only when no other fits, so that it stays whole for large
  * requests. NULL when no free cell fits. One carve call site, which -Oz then
- * inlines; itself inlined in both callers (one on wasm32). */
+ * inlines; itself inlined into both callers (wasm32 links only the first). */
 __attribute__((always_inline)) static inline cell *cell_take(heap *h, size_t size) {
     cell *c = NULL, *top = NULL;
     for (size_t k = list_index(size); !c && (k = list_find(h, k)) < LIST_COUNT; k++)

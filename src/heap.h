@@ -85,8 +85,9 @@ __attribute__((always_inline)) static inline size_t list_index(size_t size) {
 /* Returns an allocated cell of at least `size` bytes (a cell size) whose
  * data plus one word is aligned to `align` (a power of two; 16 and below
  * need nothing beyond the cell phase): the first fitting cell on the
- * request's own list, else the first cell of the next non-empty list, else
- * fresh memory from the backend. NULL when the backend fails. */
+ * request's own list, else the first cell of the next non-empty list (the
+ * newest region's free last cell only when no other fits), else fresh
+ * memory from the backend. NULL when the backend fails. */
 cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align);
 /* Returns the first of n adjacent allocated cells of `size` bytes (the last
  * may be larger), carved from one free cell; cell_next leads from one to
