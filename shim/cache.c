@@ -6,7 +6,7 @@
  * cells of the bin's size); a freed block goes to the bin that rounds its
  * size down, so every block in a bin holds the bin's size. A thread caches
  * at most CACHE_BYTES; while the process has a single thread, less, and
- * only cells up to CACHE_EXACT.
+ * only cells up to CACHE_ONLY_MAX.
  *
  * A thread's cache opens on its first use once the shim's constructor has
  * made the key whose destructor empties the cache at thread exit; before
@@ -30,7 +30,12 @@
  * has one thread the lock costs little, and the cache keeps little. */
 #define CACHE_HOLD  (ONLY_THREAD() ? 16 : 32)                  /* blocks a bin holds */
 #define CACHE_BYTES (ONLY_THREAD() ? 256 * 1024 : 1024 * 1024) /* bytes a cache holds */
-#define CACHE_TOP   (ONLY_THREAD() ? CACHE_EXACT / WEE_GRANULE + 1 : CACHE_BINS) /* bins used */
+/* The largest cell cached while the process has one thread: larger cached
+ * cells, pinned wherever they were freed, split the free space that large
+ * blocks need (tests-git's replays: 4.8 MB peak RSS with 1 KiB, 3.6 MB
+ * with 256 B, docs/BENCHMARKS.md). */
+#define CACHE_ONLY_MAX 256
+#define CACHE_TOP      (ONLY_THREAD() ? CACHE_ONLY_MAX / WEE_GRANULE + 1 : CACHE_BINS) /* bins used */
 
 enum { CACHE_NEW, CACHE_OPEN, CACHE_CLOSED };
 
