@@ -70,7 +70,7 @@ void *T_MALLOC(size_t size);
 void T_FREE(void *ptr);
 #endif
 
-#define MAX_REPORTS 10     /* problem messages printed per replay */
+#define MAX_REPORTS     10 /* problem messages printed per replay */
 #define MAX_LOAD_ERRORS 20 /* malformed lines reported before giving up */
 
 enum op_kind { OP_ALLOC, OP_FREE };
@@ -94,8 +94,7 @@ struct trace {
 /* ------------------------------------------------------------------------ */
 /* Helpers for the harness's own memory (plain malloc, never T_MALLOC).      */
 
-static void *xrealloc(void *ptr, size_t count, size_t elem)
-{
+static void *xrealloc(void *ptr, size_t count, size_t elem) {
     if (elem != 0 && count > SIZE_MAX / elem) {
         fprintf(stderr, "trace_replay: out of memory\n");
         exit(2);
@@ -108,8 +107,7 @@ static void *xrealloc(void *ptr, size_t count, size_t elem)
     return p;
 }
 
-static char *read_all(FILE *f, size_t *len)
-{
+static char *read_all(FILE *f, size_t *len) {
     size_t cap = 1 << 16, n = 0;
     char *buf = xrealloc(NULL, cap, 1);
     for (;;) {
@@ -134,8 +132,7 @@ static char *read_all(FILE *f, size_t *len)
 /* Loading and validation.                                                    */
 
 static void load_error(const char *name, size_t line, int *errors, const char *fmt,
-                       const char *detail)
-{
+                       const char *detail) {
     if (*errors < MAX_LOAD_ERRORS) {
         fprintf(stderr, "%s:%zu: ", name, line);
         fprintf(stderr, fmt, detail);
@@ -149,8 +146,7 @@ static void load_error(const char *name, size_t line, int *errors, const char *f
 static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
 /* Parses decimal digits at *p (no sign) into *out; false on none/overflow. */
-static bool parse_size(const char **p, const char *end, size_t *out)
-{
+static bool parse_size(const char **p, const char *end, size_t *out) {
     const char *s = *p;
     size_t v = 0;
     if (s == end || *s < '0' || *s > '9')
@@ -168,8 +164,7 @@ static bool parse_size(const char **p, const char *end, size_t *out)
 }
 
 /* Returns 0 on success, otherwise the number of errors reported. */
-static int load_trace(const char *name, const char *buf, size_t len, struct trace *t)
-{
+static int load_trace(const char *name, const char *buf, size_t len, struct trace *t) {
     int errors = 0;
     size_t line = 0;
     unsigned char *freed = NULL; /* per alloc index: already freed */
@@ -284,8 +279,7 @@ static int load_trace(const char *name, const char *buf, size_t len, struct trac
 
 #define GOLDEN UINT64_C(0x9E3779B97F4A7C15)
 
-static uint64_t block_seed(size_t index)
-{
+static uint64_t block_seed(size_t index) {
     uint64_t z = (uint64_t)index + GOLDEN; /* splitmix64 finaliser */
     z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
@@ -298,16 +292,14 @@ static uint64_t block_seed(size_t index)
  * A block always takes the same path for fill and check. */
 static uint64_t pattern_word(uint64_t seed, size_t j) { return seed + (uint64_t)j * GOLDEN; }
 
-static unsigned char pattern_byte(uint64_t seed, size_t k)
-{
+static unsigned char pattern_byte(uint64_t seed, size_t k) {
     return (unsigned char)(pattern_word(seed, k / 8) >> (8 * (k % 8)));
 }
 
 static bool word_aligned(const void *p) { return (uintptr_t)p % alignof(uint64_t) == 0; }
 
 /* Fills a block with its pattern. */
-static void fill_block(unsigned char *p, size_t size, size_t index)
-{
+static void fill_block(unsigned char *p, size_t size, size_t index) {
     uint64_t seed = block_seed(index);
     size_t k = 0;
     if (word_aligned(p)) {
@@ -321,8 +313,7 @@ static void fill_block(unsigned char *p, size_t size, size_t index)
 }
 
 /* Returns the offset of the first wrong byte, or SIZE_MAX if all are right. */
-static size_t check_block(const unsigned char *p, size_t size, size_t index)
-{
+static size_t check_block(const unsigned char *p, size_t size, size_t index) {
     uint64_t seed = block_seed(index);
     size_t k = 0;
     if (word_aligned(p)) {
@@ -347,8 +338,7 @@ static size_t check_block(const unsigned char *p, size_t size, size_t index)
     return SIZE_MAX;
 }
 
-static unsigned char expected_byte(const unsigned char *p, size_t k, size_t size, size_t index)
-{
+static unsigned char expected_byte(const unsigned char *p, size_t k, size_t size, size_t index) {
     uint64_t seed = block_seed(index);
     if (word_aligned(p) && k < size / 8 * 8) {
         uint64_t want = pattern_word(seed, k / 8);
@@ -369,8 +359,7 @@ struct replay {
 /* Reports a problem; op is the 0-based op number, SIZE_MAX for the check
  * of the blocks left live at the end of the trace. */
 static void problem(struct replay *r, size_t op, const char *what, size_t index, size_t size,
-                    const void *ptr, const char *extra)
-{
+                    const void *ptr, const char *extra) {
     if (r->problems < MAX_REPORTS) {
         char where[48];
         if (op == SIZE_MAX)
@@ -378,8 +367,8 @@ static void problem(struct replay *r, size_t op, const char *what, size_t index,
         else
             snprintf(where, sizeof where, "op %zu", op);
         fflush(stdout);
-        fprintf(stderr, "replay %u, %s: %s (block %zu, size %zu, at %p)%s\n", r->rep, where,
-                what, index, size, ptr, extra);
+        fprintf(stderr, "replay %u, %s: %s (block %zu, size %zu, at %p)%s\n", r->rep, where, what,
+                index, size, ptr, extra);
     } else if (r->problems == MAX_REPORTS) {
         fflush(stdout);
         fprintf(stderr, "replay %u: further problems not shown\n", r->rep);
@@ -387,8 +376,7 @@ static void problem(struct replay *r, size_t op, const char *what, size_t index,
     r->problems++;
 }
 
-static void verify_and_free(struct replay *r, const struct trace *t, size_t op, size_t index)
-{
+static void verify_and_free(struct replay *r, const struct trace *t, size_t op, size_t index) {
     unsigned char *p = r->ptr[index];
     if (p == NULL)
         return; /* its allocation failed; already reported */
@@ -404,8 +392,7 @@ static void verify_and_free(struct replay *r, const struct trace *t, size_t op, 
     r->ptr[index] = NULL;
 }
 
-static void replay_once(struct replay *r, const struct trace *t)
-{
+static void replay_once(struct replay *r, const struct trace *t) {
     size_t index = 0; /* alloc index of the next Alloc op */
     for (size_t i = 0; i < t->nops; i++) {
         const struct op *o = &t->ops[i];
@@ -430,8 +417,7 @@ static void replay_once(struct replay *r, const struct trace *t)
     }
 }
 
-static double now_seconds(void)
-{
+static double now_seconds(void) {
     struct timespec ts;
     if (timespec_get(&ts, TIME_UTC) == 0)
         return 0.0;
@@ -439,8 +425,7 @@ static double now_seconds(void)
 }
 
 /* Prints the closing line (the last line on stdout) and returns rc. */
-static int finish(unsigned passed, unsigned failed, int rc)
-{
+static int finish(unsigned passed, unsigned failed, int rc) {
     fflush(stderr);
     printf("%u passed, %u failed\n", passed, failed);
     if (fflush(stdout) != 0 && rc == 0)
@@ -448,14 +433,12 @@ static int finish(unsigned passed, unsigned failed, int rc)
     return rc;
 }
 
-static void usage(FILE *f)
-{
+static void usage(FILE *f) {
     fprintf(f, "usage: trace_replay [--repeat N] [--quiet] FILE\n"
                "  FILE: a trace of Alloc(SIZE), / Free(INDEX), lines, or - for stdin\n");
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     unsigned long repeat = 1;
     bool quiet = false;
     const char *file = NULL;
@@ -561,8 +544,7 @@ int main(int argc, char **argv)
         else
             failed++;
         if (!quiet)
-            printf("replay %u: %s (%.3f s)\n", rep,
-                   r.problems == 0 ? "ok" : "FAILED", t1 - t0);
+            printf("replay %u: %s (%.3f s)\n", rep, r.problems == 0 ? "ok" : "FAILED", t1 - t0);
         if (r.problems != 0) {
             fflush(stdout);
             fprintf(stderr, "replay %u: %zu problem%s\n", rep, r.problems,

@@ -64,6 +64,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -75,7 +76,6 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
-#include <malloc.h>
 #if STRESS_THREADS
 #include <pthread.h>
 #endif
@@ -103,29 +103,29 @@ void *wee_shim_memalign(size_t alignment, size_t size);
 void *wee_shim_valloc(size_t size);
 void *wee_shim_pvalloc(size_t size);
 size_t wee_shim_malloc_usable_size(void *ptr);
-#define T_MALLOC wee_shim_malloc
-#define T_FREE wee_shim_free
-#define T_CALLOC wee_shim_calloc
-#define T_REALLOC wee_shim_realloc
-#define T_REALLOCARRAY wee_shim_reallocarray
+#define T_MALLOC         wee_shim_malloc
+#define T_FREE           wee_shim_free
+#define T_CALLOC         wee_shim_calloc
+#define T_REALLOC        wee_shim_realloc
+#define T_REALLOCARRAY   wee_shim_reallocarray
 #define T_POSIX_MEMALIGN wee_shim_posix_memalign
-#define T_ALIGNED_ALLOC wee_shim_aligned_alloc
-#define T_MEMALIGN wee_shim_memalign
-#define T_VALLOC wee_shim_valloc
-#define T_PVALLOC wee_shim_pvalloc
-#define T_USABLE wee_shim_malloc_usable_size
+#define T_ALIGNED_ALLOC  wee_shim_aligned_alloc
+#define T_MEMALIGN       wee_shim_memalign
+#define T_VALLOC         wee_shim_valloc
+#define T_PVALLOC        wee_shim_pvalloc
+#define T_USABLE         wee_shim_malloc_usable_size
 #else
-#define T_MALLOC malloc
-#define T_FREE free
-#define T_CALLOC calloc
-#define T_REALLOC realloc
-#define T_REALLOCARRAY reallocarray
+#define T_MALLOC         malloc
+#define T_FREE           free
+#define T_CALLOC         calloc
+#define T_REALLOC        realloc
+#define T_REALLOCARRAY   reallocarray
 #define T_POSIX_MEMALIGN posix_memalign
-#define T_ALIGNED_ALLOC aligned_alloc
-#define T_MEMALIGN memalign
-#define T_VALLOC valloc
-#define T_PVALLOC pvalloc
-#define T_USABLE malloc_usable_size
+#define T_ALIGNED_ALLOC  aligned_alloc
+#define T_MEMALIGN       memalign
+#define T_VALLOC         valloc
+#define T_PVALLOC        pvalloc
+#define T_USABLE         malloc_usable_size
 #ifdef __wasi__
 /* wasi-libc declares none of these; the allocator under test defines them. */
 void *reallocarray(void *ptr, size_t nmemb, size_t size);
@@ -156,18 +156,18 @@ const char *__asan_default_options(void) { return "allocator_may_return_null=1";
 /* ------------------------------------------------------------------------ */
 /* Configuration and shared state                                            */
 
-#define NSLOTS 1024          /* live blocks per worker thread */
-#define MAIN_SLOTS 16        /* blocks owned by the main thread */
-#define CHILD_SLOTS 64       /* slots in a forked child */
-#define CHILD_OPS 400        /* random operations per forked child */
-#define NFORKS 20
+#define NSLOTS      1024 /* live blocks per worker thread */
+#define MAIN_SLOTS  16   /* blocks owned by the main thread */
+#define CHILD_SLOTS 64   /* slots in a forked child */
+#define CHILD_OPS   400  /* random operations per forked child */
+#define NFORKS      20
 #define MAX_THREADS 256
 #define MAILBOX_CAP 64
-#define MAX_REPORTS 20       /* failure messages printed per context */
-#define SLACK_MAX 65536      /* largest usable-size slack that gets written */
-#define KIB ((size_t)1024)
-#define MIB (KIB * 1024)
-#define MAX_ALIGN alignof(max_align_t)
+#define MAX_REPORTS 20    /* failure messages printed per context */
+#define SLACK_MAX   65536 /* largest usable-size slack that gets written */
+#define KIB         ((size_t)1024)
+#define MIB         (KIB * 1024)
+#define MAX_ALIGN   alignof(max_align_t)
 
 struct config {
     unsigned threads;
@@ -210,8 +210,8 @@ enum kind {
 };
 
 static const char *const kind_name[] = {
-    "malloc",         "calloc",        "realloc",  "reallocarray", "posix_memalign",
-    "aligned_alloc",  "memalign",      "valloc",   "pvalloc",
+    "malloc",        "calloc",   "realloc", "reallocarray", "posix_memalign",
+    "aligned_alloc", "memalign", "valloc",  "pvalloc",
 };
 
 struct block {
@@ -244,10 +244,10 @@ struct mailbox {
 };
 
 #if STRESS_THREADS
-#define MAILBOX_LOCK(mb) pthread_mutex_lock(&(mb)->mu)
+#define MAILBOX_LOCK(mb)   pthread_mutex_lock(&(mb)->mu)
 #define MAILBOX_UNLOCK(mb) pthread_mutex_unlock(&(mb)->mu)
 #else
-#define MAILBOX_LOCK(mb) ((void)(mb))
+#define MAILBOX_LOCK(mb)   ((void)(mb))
 #define MAILBOX_UNLOCK(mb) ((void)(mb))
 #endif
 
@@ -257,8 +257,7 @@ static struct ctx worker_ctx[MAX_THREADS];
 /* ------------------------------------------------------------------------ */
 /* Reporting                                                                 */
 
-static void write_all(int fd, const char *buf, size_t len)
-{
+static void write_all(int fd, const char *buf, size_t len) {
     while (len > 0) {
         ssize_t w = write(fd, buf, len);
         if (w < 0) {
@@ -275,9 +274,7 @@ static void write_all(int fd, const char *buf, size_t len)
  * Failure messages go straight to fd 2 through a stack buffer: no stdio locks,
  * so this is usable from worker threads and from forked children alike.
  */
-__attribute__((format(printf, 2, 3)))
-static void fail(struct ctx *c, const char *fmt, ...)
-{
+__attribute__((format(printf, 2, 3))) static void fail(struct ctx *c, const char *fmt, ...) {
     int saved = errno;
     c->failed++;
     if (c->reported++ < MAX_REPORTS) {
@@ -295,47 +292,44 @@ static void fail(struct ctx *c, const char *fmt, ...)
         buf[len++] = '\n';
         write_all(2, buf, len);
         if (c->reported == MAX_REPORTS) {
-            static const char more[] = "  (further failures in this context are counted but not shown)\n";
+            static const char more[] =
+                "  (further failures in this context are counted but not shown)\n";
             write_all(2, more, sizeof more - 1);
         }
     }
     errno = saved;
 }
 
-#define CHECK(c, cond, ...)                                                    \
-    do {                                                                       \
-        if (cond)                                                              \
-            (c)->passed++;                                                     \
-        else                                                                   \
-            fail((c), __VA_ARGS__);                                            \
+#define CHECK(c, cond, ...)                                                                        \
+    do {                                                                                           \
+        if (cond)                                                                                  \
+            (c)->passed++;                                                                         \
+        else                                                                                       \
+            fail((c), __VA_ARGS__);                                                                \
     } while (0)
 
 /* ------------------------------------------------------------------------ */
 /* PRNG and content pattern                                                  */
 
-static inline uint64_t mix64(uint64_t z)
-{
+static inline uint64_t mix64(uint64_t z) {
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
 
-static inline uint64_t rnd(struct ctx *c)
-{
+static inline uint64_t rnd(struct ctx *c) {
     c->rng += 0x9e3779b97f4a7c15ULL;
     return mix64(c->rng);
 }
 
 /* Cheap bijective hash of the word index: every word of a block differs. */
-static inline uint64_t pat_word(uint64_t seed, size_t k)
-{
+static inline uint64_t pat_word(uint64_t seed, size_t k) {
     uint64_t x = (seed ^ ((uint64_t)k * 0x9e3779b97f4a7c15ULL)) * 0xd6e8feb86659fd93ULL;
     return x ^ (x >> 32);
 }
 
 /* Byte i of the pattern is byte (i % 8) of word (i / 8). */
-static inline unsigned char pat_byte(uint64_t seed, size_t i)
-{
+static inline unsigned char pat_byte(uint64_t seed, size_t i) {
     return (unsigned char)(pat_word(seed, i >> 3) >> ((i & 7) * 8));
 }
 
@@ -343,8 +337,7 @@ static inline unsigned char pat_byte(uint64_t seed, size_t i)
  * Little-endian word access spelled out byte by byte: free of aliasing and
  * alignment issues, and compilers merge it into single 64-bit loads/stores.
  */
-static inline void put_word(unsigned char *p, uint64_t w)
-{
+static inline void put_word(unsigned char *p, uint64_t w) {
     p[0] = (unsigned char)w;
     p[1] = (unsigned char)(w >> 8);
     p[2] = (unsigned char)(w >> 16);
@@ -355,14 +348,13 @@ static inline void put_word(unsigned char *p, uint64_t w)
     p[7] = (unsigned char)(w >> 56);
 }
 
-static inline uint64_t get_word(const unsigned char *p)
-{
+static inline uint64_t get_word(const unsigned char *p) {
     return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+           (uint64_t)p[7] << 56;
 }
 
-static void pattern_fill(unsigned char *p, size_t from, size_t to, uint64_t seed)
-{
+static void pattern_fill(unsigned char *p, size_t from, size_t to, uint64_t seed) {
     size_t i = from;
     for (; i < to && (i & 7) != 0; i++)
         p[i] = pat_byte(seed, i);
@@ -373,8 +365,7 @@ static void pattern_fill(unsigned char *p, size_t from, size_t to, uint64_t seed
 }
 
 /* Index of the first byte in [from, to) that breaks the pattern, or SIZE_MAX. */
-static size_t pattern_mismatch(const unsigned char *p, size_t from, size_t to, uint64_t seed)
-{
+static size_t pattern_mismatch(const unsigned char *p, size_t from, size_t to, uint64_t seed) {
     size_t i = from;
     for (; i < to && (i & 7) != 0; i++)
         if (p[i] != pat_byte(seed, i))
@@ -392,8 +383,7 @@ static size_t pattern_mismatch(const unsigned char *p, size_t from, size_t to, u
     return SIZE_MAX;
 }
 
-static size_t first_nonzero(const unsigned char *p, size_t n)
-{
+static size_t first_nonzero(const unsigned char *p, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         if (get_word(p + i) != 0)
@@ -408,8 +398,8 @@ static size_t first_nonzero(const unsigned char *p, size_t n)
 /* ------------------------------------------------------------------------ */
 /* Block helpers                                                             */
 
-static bool verify_range(struct ctx *c, const struct block *b, size_t from, size_t to, const char *when)
-{
+static bool verify_range(struct ctx *c, const struct block *b, size_t from, size_t to,
+                         const char *when) {
     size_t bad = pattern_mismatch(b->ptr, from, to, b->seed);
     if (bad == SIZE_MAX) {
         c->passed++;
@@ -429,8 +419,7 @@ static bool is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 static size_t round_up(size_t x, size_t a) { return (x + a - 1) & ~(a - 1); }
 
 /* Free slot idx (if occupied) after a full content check; free must keep errno. */
-static void release(struct ctx *c, size_t idx, const char *when)
-{
+static void release(struct ctx *c, size_t idx, const char *when) {
     struct block *b = &c->slots[idx];
     if (b->ptr == NULL)
         return;
@@ -443,12 +432,13 @@ static void release(struct ctx *c, size_t idx, const char *when)
     b->ptr = NULL;
 }
 
-static void check_distinct(struct ctx *c, size_t idx)
-{
+static void check_distinct(struct ctx *c, size_t idx) {
     const unsigned char *p = c->slots[idx].ptr;
     for (size_t j = 0; j < c->nslots; j++) {
         if (j != idx && c->slots[j].ptr == p) {
-            fail(c, "%s returned %p for a zero-size request, which is also live in slot %zu (%s, size %zu)",
+            fail(c,
+                 "%s returned %p for a zero-size request, which is also live in slot %zu (%s, size "
+                 "%zu)",
                  kind_name[c->slots[idx].kind], (const void *)p, j, kind_name[c->slots[j].kind],
                  c->slots[j].size);
             return;
@@ -463,8 +453,7 @@ static void check_distinct(struct ctx *c, size_t idx)
  * pattern. Bytes [0, keep) already hold it (realloc prefix).
  */
 static void adopt(struct ctx *c, size_t idx, int kind, unsigned char *p, size_t size, size_t align,
-                  uint64_t seed, size_t keep, bool zeroed)
-{
+                  uint64_t seed, size_t keep, bool zeroed) {
     struct block *b = &c->slots[idx];
     b->ptr = p;
     b->size = size;
@@ -476,14 +465,14 @@ static void adopt(struct ctx *c, size_t idx, int kind, unsigned char *p, size_t 
     CHECK(c, ((uintptr_t)p & (align - 1)) == 0, "%s returned %p (size %zu), not aligned to %zu",
           kind_name[kind], (void *)p, size, align);
     size_t usable = T_USABLE(p);
-    CHECK(c, usable >= size, "malloc_usable_size(%p) = %zu < requested %zu (%s)", (void *)p, usable, size,
-          kind_name[kind]);
+    CHECK(c, usable >= size, "malloc_usable_size(%p) = %zu < requested %zu (%s)", (void *)p, usable,
+          size, kind_name[kind]);
     if (size == 0)
         check_distinct(c, idx);
     if (zeroed) {
         size_t nz = first_nonzero(p, size);
-        CHECK(c, nz == SIZE_MAX, "calloc block %p size %zu not zeroed: byte %zu is 0x%02x", (void *)p, size,
-              nz, nz == SIZE_MAX ? 0 : p[nz]);
+        CHECK(c, nz == SIZE_MAX, "calloc block %p size %zu not zeroed: byte %zu is 0x%02x",
+              (void *)p, size, nz, nz == SIZE_MAX ? 0 : p[nz]);
     }
     pattern_fill(p, keep, size, seed);
 
@@ -492,13 +481,13 @@ static void adopt(struct ctx *c, size_t idx, int kind, unsigned char *p, size_t 
         uint64_t sseed = ~seed;
         pattern_fill(p, size, usable, sseed);
         size_t bad = pattern_mismatch(p, size, usable, sseed);
-        CHECK(c, bad == SIZE_MAX, "slack byte %zu of %p (size %zu, usable %zu) did not keep its value",
-              bad, (void *)p, size, usable);
+        CHECK(c, bad == SIZE_MAX,
+              "slack byte %zu of %p (size %zu, usable %zu) did not keep its value", bad, (void *)p,
+              size, usable);
     }
 }
 
-static size_t rand_size(struct ctx *c)
-{
+static size_t rand_size(struct ctx *c) {
     uint64_t r = rnd(c);
     unsigned sel = (unsigned)(r % 1000);
     size_t s;
@@ -513,8 +502,7 @@ static size_t rand_size(struct ctx *c)
     return s;
 }
 
-static size_t rand_align(struct ctx *c)
-{
+static size_t rand_align(struct ctx *c) {
     uint64_t r = rnd(c);
     unsigned sel = (unsigned)(r % 100);
     unsigned shift;
@@ -527,8 +515,7 @@ static size_t rand_align(struct ctx *c)
     return (size_t)1 << shift;
 }
 
-static size_t grow_size(struct ctx *c, size_t old)
-{
+static size_t grow_size(struct ctx *c, size_t old) {
     size_t add = rand_size(c);
     size_t n = old + add;
     if (n < old || n > cfg.max_size)
@@ -537,8 +524,7 @@ static size_t grow_size(struct ctx *c, size_t old)
 }
 
 /* Allocate a new block into the (empty) slot idx with the given function. */
-static void do_alloc(struct ctx *c, size_t idx, int kind, size_t size, size_t align)
-{
+static void do_alloc(struct ctx *c, size_t idx, int kind, size_t size, size_t align) {
     unsigned char *p = NULL;
     uint64_t seed = rnd(c);
     bool zeroed = false;
@@ -570,8 +556,8 @@ static void do_alloc(struct ctx *c, size_t idx, int kind, size_t size, size_t al
         }
         c->passed++;
         if (out == (void *)&untouched) {
-            fail(c, "posix_memalign(align %zu, size %zu) returned 0 but did not store a pointer", align,
-                 size);
+            fail(c, "posix_memalign(align %zu, size %zu) returned 0 but did not store a pointer",
+                 align, size);
             return;
         }
         p = out;
@@ -609,7 +595,8 @@ static void do_alloc(struct ctx *c, size_t idx, int kind, size_t size, size_t al
             c->passed++;
             return;
         }
-        fail(c, "%s(size %zu, align %zu) returned NULL (errno %d)", kind_name[kind], size, align, errno);
+        fail(c, "%s(size %zu, align %zu) returned NULL (errno %d)", kind_name[kind], size, align,
+             errno);
         return;
     }
     c->passed++;
@@ -621,8 +608,7 @@ static void do_alloc(struct ctx *c, size_t idx, int kind, size_t size, size_t al
  * to newsize. The preserved prefix is verified after the call; the part that
  * gets cut off by a shrink is verified before it.
  */
-static void do_realloc(struct ctx *c, size_t idx, size_t newsize, bool array)
-{
+static void do_realloc(struct ctx *c, size_t idx, size_t newsize, bool array) {
     struct block *b = &c->slots[idx];
     struct block old = *b;
     int kind = array ? K_REALLOCARRAY : K_REALLOC;
@@ -654,7 +640,8 @@ static void do_realloc(struct ctx *c, size_t idx, size_t newsize, bool array)
             c->passed++;
             return;
         }
-        fail(c, "%s(%p, %zu) returned NULL (errno %d)", kind_name[kind], (void *)old.ptr, newsize, errno);
+        fail(c, "%s(%p, %zu) returned NULL (errno %d)", kind_name[kind], (void *)old.ptr, newsize,
+             errno);
         return; /* the old block is still valid and stays in the slot */
     }
     c->passed++;
@@ -668,8 +655,9 @@ static void do_realloc(struct ctx *c, size_t idx, size_t newsize, bool array)
             fail(c,
                  "%s(%p, %zu) -> %p did not preserve the content of a %zu-byte block from %s "
                  "(seed %#llx): byte %zu is 0x%02x, expected 0x%02x",
-                 kind_name[kind], (void *)old.ptr, newsize, (void *)q, old.size, kind_name[old.kind],
-                 (unsigned long long)old.seed, bad, q[bad], pat_byte(old.seed, bad));
+                 kind_name[kind], (void *)old.ptr, newsize, (void *)q, old.size,
+                 kind_name[old.kind], (unsigned long long)old.seed, bad, q[bad],
+                 pat_byte(old.seed, bad));
             pattern_fill(q, 0, keep, old.seed);
         }
     }
@@ -677,8 +665,7 @@ static void do_realloc(struct ctx *c, size_t idx, size_t newsize, bool array)
 }
 
 /* reallocarray with n * m overflowing: NULL, ENOMEM, old block untouched. */
-static void do_reallocarray_overflow(struct ctx *c, size_t idx)
-{
+static void do_reallocarray_overflow(struct ctx *c, size_t idx) {
     struct block *b = &c->slots[idx];
     size_t m = 2 + (size_t)(rnd(c) % 4095);
     size_t n = v_size_max / m + 1 + (size_t)(rnd(c) % 8);
@@ -696,15 +683,14 @@ static void do_reallocarray_overflow(struct ctx *c, size_t idx)
         return;
     }
     c->passed++;
-    CHECK(c, e == ENOMEM, "reallocarray(%p, %zu, %zu) overflow: errno %d, expected ENOMEM", (void *)b->ptr,
-          n, m, e);
+    CHECK(c, e == ENOMEM, "reallocarray(%p, %zu, %zu) overflow: errno %d, expected ENOMEM",
+          (void *)b->ptr, n, m, e);
     if (b->ptr != NULL)
         verify_range(c, b, 0, b->size, "after failed reallocarray");
 }
 
 /* Re-check a live block: content, usable size, and that the slack is writable. */
-static void do_usable(struct ctx *c, size_t idx)
-{
+static void do_usable(struct ctx *c, size_t idx) {
     struct block *b = &c->slots[idx];
     if (b->ptr == NULL) {
         CHECK(c, T_USABLE(NULL) == 0, "malloc_usable_size(NULL) is not 0");
@@ -712,20 +698,20 @@ static void do_usable(struct ctx *c, size_t idx)
     }
     verify_range(c, b, 0, b->size, "during usable-size check");
     size_t usable = T_USABLE(b->ptr);
-    CHECK(c, usable >= b->size, "malloc_usable_size(%p) = %zu < size %zu (%s)", (void *)b->ptr, usable,
-          b->size, kind_name[b->kind]);
+    CHECK(c, usable >= b->size, "malloc_usable_size(%p) = %zu < size %zu (%s)", (void *)b->ptr,
+          usable, b->size, kind_name[b->kind]);
     if (usable > b->size && usable - b->size <= SLACK_MAX) {
         uint64_t sseed = b->seed ^ 0x51acULL;
         pattern_fill(b->ptr, b->size, usable, sseed);
         size_t bad = pattern_mismatch(b->ptr, b->size, usable, sseed);
-        CHECK(c, bad == SIZE_MAX, "slack byte %zu of %p (size %zu, usable %zu) did not keep its value", bad,
+        CHECK(c, bad == SIZE_MAX,
+              "slack byte %zu of %p (size %zu, usable %zu) did not keep its value", bad,
               (void *)b->ptr, b->size, usable);
     }
 }
 
 /* Give slot idx to another thread; it will check and free it. */
-static void do_handoff(struct ctx *c, size_t idx)
-{
+static void do_handoff(struct ctx *c, size_t idx) {
     struct block *b = &c->slots[idx];
     if (b->ptr == NULL)
         return;
@@ -751,8 +737,7 @@ static void do_handoff(struct ctx *c, size_t idx)
 }
 
 /* Check and free everything waiting in mailbox t. */
-static void drain(struct ctx *c, unsigned t)
-{
+static void drain(struct ctx *c, unsigned t) {
     struct block got[MAILBOX_CAP];
     size_t n;
     struct mailbox *mb = &mailboxes[t];
@@ -771,8 +756,7 @@ static void drain(struct ctx *c, unsigned t)
     }
 }
 
-static void release_all(struct ctx *c)
-{
+static void release_all(struct ctx *c) {
     for (size_t i = 0; i < c->nslots; i++)
         release(c, i, "at final free");
 }
@@ -802,16 +786,15 @@ enum op {
 };
 
 static const unsigned op_weight[OP_COUNT] = {
-    [OP_MALLOC] = 220,        [OP_CALLOC] = 70,         [OP_REALLOC_GROW] = 70,
-    [OP_REALLOC_SHRINK] = 50, [OP_REALLOC_ZERO] = 8,    [OP_REALLOC_NULL] = 25,
+    [OP_MALLOC] = 220,        [OP_CALLOC] = 70,          [OP_REALLOC_GROW] = 70,
+    [OP_REALLOC_SHRINK] = 50, [OP_REALLOC_ZERO] = 8,     [OP_REALLOC_NULL] = 25,
     [OP_REALLOCARRAY] = 30,   [OP_REALLOCARRAY_OVF] = 6, [OP_POSIX_MEMALIGN] = 50,
-    [OP_ALIGNED_ALLOC] = 35,  [OP_MEMALIGN] = 35,       [OP_VALLOC] = 8,
-    [OP_PVALLOC] = 8,         [OP_FREE] = 280,          [OP_FREE_NULL] = 15,
+    [OP_ALIGNED_ALLOC] = 35,  [OP_MEMALIGN] = 35,        [OP_VALLOC] = 8,
+    [OP_PVALLOC] = 8,         [OP_FREE] = 280,           [OP_FREE_NULL] = 15,
     [OP_USABLE] = 30,         [OP_HANDOFF] = 30,
 };
 
-static enum op pick_op(struct ctx *c)
-{
+static enum op pick_op(struct ctx *c) {
     unsigned total = 0;
     for (int i = 0; i < OP_COUNT; i++)
         total += op_weight[i];
@@ -824,8 +807,7 @@ static enum op pick_op(struct ctx *c)
     return OP_FREE;
 }
 
-static void do_op(struct ctx *c)
-{
+static void do_op(struct ctx *c) {
     size_t idx = (size_t)(rnd(c) % c->nslots);
     struct block *b = &c->slots[idx];
 
@@ -905,8 +887,7 @@ static void do_op(struct ctx *c)
 /* ------------------------------------------------------------------------ */
 /* Worker threads                                                            */
 
-static void *worker(void *arg)
-{
+static void *worker(void *arg) {
     struct ctx *c = arg;
     struct block slots[NSLOTS];
     memset(slots, 0, sizeof slots);
@@ -927,8 +908,7 @@ static void *worker(void *arg)
 /* ------------------------------------------------------------------------ */
 /* Edge cases (main thread, before the workers start)                        */
 
-static void edge_tests(struct ctx *c)
-{
+static void edge_tests(struct ctx *c) {
     const size_t huge = v_size_max;
     const size_t half = huge / 2 + 1;
     static char untouched;
@@ -939,30 +919,33 @@ static void edge_tests(struct ctx *c)
         errno = 0;
         p = T_MALLOC(huge);
         e = errno;
-        CHECK(c, p == NULL && e == ENOMEM, "malloc(SIZE_MAX) = %p, errno %d (want NULL, ENOMEM)", p, e);
+        CHECK(c, p == NULL && e == ENOMEM, "malloc(SIZE_MAX) = %p, errno %d (want NULL, ENOMEM)", p,
+              e);
 
         errno = 0;
         p = T_MALLOC(half);
         e = errno;
-        CHECK(c, p == NULL && e == ENOMEM, "malloc(SIZE_MAX/2+1) = %p, errno %d (want NULL, ENOMEM)", p, e);
+        CHECK(c, p == NULL && e == ENOMEM,
+              "malloc(SIZE_MAX/2+1) = %p, errno %d (want NULL, ENOMEM)", p, e);
 
         const size_t aligns[] = {16, 4096, 65536};
         for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++) {
             void *out = &untouched;
             r = T_POSIX_MEMALIGN(&out, aligns[i], huge - aligns[i] / 2);
             CHECK(c, r == ENOMEM && (out == &untouched || out == NULL),
-                  "posix_memalign(align %zu, SIZE_MAX-%zu) returned %d, *out %p (want ENOMEM)", aligns[i],
-                  aligns[i] / 2, r, out);
+                  "posix_memalign(align %zu, SIZE_MAX-%zu) returned %d, *out %p (want ENOMEM)",
+                  aligns[i], aligns[i] / 2, r, out);
             out = &untouched;
             r = T_POSIX_MEMALIGN(&out, aligns[i], half);
             CHECK(c, r == ENOMEM && (out == &untouched || out == NULL),
-                  "posix_memalign(align %zu, SIZE_MAX/2+1) returned %d, *out %p (want ENOMEM)", aligns[i], r,
-                  out);
+                  "posix_memalign(align %zu, SIZE_MAX/2+1) returned %d, *out %p (want ENOMEM)",
+                  aligns[i], r, out);
 
             errno = 0;
             p = T_MEMALIGN(aligns[i], huge - 1);
             e = errno;
-            CHECK(c, p == NULL && e == ENOMEM, "memalign(%zu, SIZE_MAX-1) = %p, errno %d", aligns[i], p, e);
+            CHECK(c, p == NULL && e == ENOMEM, "memalign(%zu, SIZE_MAX-1) = %p, errno %d",
+                  aligns[i], p, e);
             errno = 0;
             p = T_ALIGNED_ALLOC(aligns[i], half);
             CHECK(c, p == NULL, "aligned_alloc(%zu, SIZE_MAX/2+1) = %p", aligns[i], p);
@@ -982,14 +965,17 @@ static void edge_tests(struct ctx *c)
     /* calloc overflow, both argument orders, and a square overflow. */
     {
         const size_t pairs[][2] = {
-            {huge / 2, 3}, {3, huge / 2}, {half, 2}, {((size_t)1 << (sizeof(size_t) * 4)) + 1,
-                                                      ((size_t)1 << (sizeof(size_t) * 4)) + 1}};
+            {huge / 2, 3},
+            {3, huge / 2},
+            {half, 2},
+            {((size_t)1 << (sizeof(size_t) * 4)) + 1, ((size_t)1 << (sizeof(size_t) * 4)) + 1}};
         for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
             errno = 0;
             p = T_CALLOC(pairs[i][0], pairs[i][1]);
             e = errno;
             CHECK(c, p == NULL && (e == ENOMEM || cfg.lenient_calloc_errno),
-                  "calloc(%zu, %zu) overflows but returned %p, errno %d", pairs[i][0], pairs[i][1], p, e);
+                  "calloc(%zu, %zu) overflows but returned %p, errno %d", pairs[i][0], pairs[i][1],
+                  p, e);
         }
     }
 
@@ -1004,8 +990,9 @@ static void edge_tests(struct ctx *c)
                 errno = 0;
                 p = T_REALLOC(b->ptr, sizes[i]);
                 e = errno;
-                CHECK(c, p == NULL && e == ENOMEM, "realloc(%p, %zu) = %p, errno %d (want NULL, ENOMEM)",
-                      (void *)b->ptr, sizes[i], p, e);
+                CHECK(c, p == NULL && e == ENOMEM,
+                      "realloc(%p, %zu) = %p, errno %d (want NULL, ENOMEM)", (void *)b->ptr,
+                      sizes[i], p, e);
                 if (p != NULL) {
                     b->ptr = NULL; /* cannot trust anything about it any more */
                     break;
@@ -1037,7 +1024,8 @@ static void edge_tests(struct ctx *c)
         void *out = &untouched;
         r = T_POSIX_MEMALIGN(&out, a, 64);
         CHECK(c, r == EINVAL, "posix_memalign(alignment %zu) returned %d, want EINVAL", a, r);
-        CHECK(c, out == &untouched, "posix_memalign(alignment %zu) modified *out to %p on failure", a, out);
+        CHECK(c, out == &untouched, "posix_memalign(alignment %zu) modified *out to %p on failure",
+              a, out);
         if (r == 0 && out != &untouched && out != NULL)
             T_FREE(out);
     }
@@ -1054,8 +1042,8 @@ static void edge_tests(struct ctx *c)
             T_FREE(p);
             continue;
         }
-        CHECK(c, p == NULL, "aligned_alloc(%zu, %zu) = %p, want NULL for a non-power-of-two alignment", a, sz,
-              p);
+        CHECK(c, p == NULL,
+              "aligned_alloc(%zu, %zu) = %p, want NULL for a non-power-of-two alignment", a, sz, p);
         if (p != NULL)
             T_FREE(p);
     }
@@ -1081,7 +1069,8 @@ static void edge_tests(struct ctx *c)
             z[i] = T_MALLOC(0);
             CHECK(c, z[i] != NULL, "malloc(0) returned NULL");
             for (size_t j = 0; j < i; j++)
-                CHECK(c, z[i] == NULL || z[i] != z[j], "malloc(0) returned %p twice while live", (void *)z[i]);
+                CHECK(c, z[i] == NULL || z[i] != z[j], "malloc(0) returned %p twice while live",
+                      (void *)z[i]);
         }
         for (size_t i = 0; i < 8; i++)
             T_FREE(z[i]);
@@ -1094,13 +1083,17 @@ static void edge_tests(struct ctx *c)
 /* ------------------------------------------------------------------------ */
 /* fork()                                                                    */
 
-_Noreturn static void child_run(const struct block *inherited, size_t ninherited, uint64_t seed, int round)
-{
+_Noreturn static void child_run(const struct block *inherited, size_t ninherited, uint64_t seed,
+                                int round) {
     alarm(30);
     struct block slots[CHILD_SLOTS];
     memset(slots, 0, sizeof slots);
-    struct ctx c = {.name = "fork-child", .id = round, .child = true, .rng = seed,
-                    .slots = slots, .nslots = CHILD_SLOTS};
+    struct ctx c = {.name = "fork-child",
+                    .id = round,
+                    .child = true,
+                    .rng = seed,
+                    .slots = slots,
+                    .nslots = CHILD_SLOTS};
     /* The main thread's blocks were copied into the child: use them too. */
     for (size_t i = 0; i < ninherited && i < CHILD_SLOTS; i++) {
         slots[i] = inherited[i];
@@ -1113,8 +1106,7 @@ _Noreturn static void child_run(const struct block *inherited, size_t ninherited
     _exit(c.failed != 0 ? 1 : 0);
 }
 
-static void fork_once(struct ctx *m, int round)
-{
+static void fork_once(struct ctx *m, int round) {
     uint64_t seed = rnd(m);
     pid_t pid = fork();
     if (pid < 0) {
@@ -1137,11 +1129,11 @@ static void fork_once(struct ctx *m, int round)
         fail(m, "forked child %d killed by signal %d%s", round, WTERMSIG(st),
              WTERMSIG(st) == SIGALRM ? " (alarm: deadlock after fork?)" : "");
     else
-        fail(m, "forked child %d exited with status %d", round, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        fail(m, "forked child %d exited with status %d", round,
+             WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
-static void sleep_ms(long ms)
-{
+static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
     }
@@ -1151,8 +1143,7 @@ static void sleep_ms(long ms)
 /* ------------------------------------------------------------------------ */
 /* Environment detection                                                     */
 
-static bool under_valgrind(void)
-{
+static bool under_valgrind(void) {
     const char *pre = getenv("LD_PRELOAD");
     return pre != NULL && strstr(pre, "vgpreload") != NULL;
 }
@@ -1161,8 +1152,7 @@ static bool under_valgrind(void)
 extern void *__libc_malloc(size_t size) __attribute__((weak));
 
 /* True when plain malloc resolves to glibc's own implementation. */
-static bool libc_malloc_active(void)
-{
+static bool libc_malloc_active(void) {
     if (__libc_malloc == NULL)
         return false;
     void (*a)(void) = (void (*)(void))malloc;
@@ -1170,8 +1160,7 @@ static bool libc_malloc_active(void)
     return a == b;
 }
 
-static int libc_minor(void)
-{
+static int libc_minor(void) {
     const char *v = gnu_get_libc_version();
     const char *dot = strchr(v, '.');
     return dot ? atoi(dot + 1) : 0;
@@ -1184,16 +1173,15 @@ static int libc_minor(void) { return 0; }
 /* ------------------------------------------------------------------------ */
 /* main                                                                      */
 
-static void usage(const char *argv0)
-{
+static void usage(const char *argv0) {
     fprintf(stderr,
             "usage: %s [--threads N] [--ops N] [--seed S] [--no-fork] [--max-size BYTES]\n"
             "  defaults: --threads 4 --ops 200000 --seed %#llx --max-size %zu\n",
             argv0, (unsigned long long)cfg.seed, cfg.max_size);
 }
 
-static bool parse_num(const char *s, unsigned long long min, unsigned long long max, unsigned long long *out)
-{
+static bool parse_num(const char *s, unsigned long long min, unsigned long long max,
+                      unsigned long long *out) {
     char *end;
     if (s == NULL || *s == '\0' || *s == '-')
         return false;
@@ -1205,15 +1193,13 @@ static bool parse_num(const char *s, unsigned long long min, unsigned long long 
     return true;
 }
 
-static double now_s(void)
-{
+static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -1236,7 +1222,8 @@ int main(int argc, char **argv)
             usage(argv[0]);
             return 0;
         } else {
-            fprintf(stderr, "stress: bad argument '%s'%s\n", a, v && a[0] == '-' ? " (or its value)" : "");
+            fprintf(stderr, "stress: bad argument '%s'%s\n", a,
+                    v && a[0] == '-' ? " (or its value)" : "");
             usage(argv[0]);
             return 2;
         }
@@ -1259,21 +1246,26 @@ int main(int argc, char **argv)
         cfg.skip_pvalloc = true;
         cfg.skip_huge = true;
         cfg.lenient_calloc_errno = true;
-        printf("stress: note: valgrind's malloc is active: pvalloc and huge-size requests skipped\n");
+        printf(
+            "stress: note: valgrind's malloc is active: pvalloc and huge-size requests skipped\n");
     }
     if (libc && (vg || libc_minor() < 38)) {
         cfg.lenient_aligned_alloc = true;
         printf("stress: note: libc malloc is active: aligned_alloc with a non-power-of-two "
                "alignment may succeed\n");
     }
-    printf("stress: threads %u, ops %llu per thread, seed %#llx, fork %s, max size %zu\n", cfg.threads,
-           cfg.ops, (unsigned long long)cfg.seed, cfg.fork ? "on" : "off", cfg.max_size);
+    printf("stress: threads %u, ops %llu per thread, seed %#llx, fork %s, max size %zu\n",
+           cfg.threads, cfg.ops, (unsigned long long)cfg.seed, cfg.fork ? "on" : "off",
+           cfg.max_size);
     fflush(stdout);
 
     double t0 = now_s();
     struct block main_slots[MAIN_SLOTS];
     memset(main_slots, 0, sizeof main_slots);
-    struct ctx m = {.name = "main", .id = -1, .rng = mix64(cfg.seed), .slots = main_slots,
+    struct ctx m = {.name = "main",
+                    .id = -1,
+                    .rng = mix64(cfg.seed),
+                    .slots = main_slots,
                     .nslots = MAIN_SLOTS};
 
     edge_tests(&m);
