@@ -56,6 +56,7 @@ static void exhausting_the_array(void **state) {
     FRESH_HEAP(h);
     /* far more than the array holds: NULL, not a crash */
     assert_null(wee_heap_alloc(&h, (size_t)WEE_STATIC_BYTES * 2, 8));
+    assert_int_equal(test_stats(&h).failures, 1);
     size_t n = 0, chunk = 256 * 1024;
     void *first = NULL;
     for (;;) {
@@ -67,15 +68,34 @@ static void exhausting_the_array(void **state) {
         n++;
     }
     assert_true(n >= (size_t)WEE_STATIC_BYTES / chunk / 2);
+    assert_int_equal(test_stats(&h).failures, 2);
     assert_heap_ok(&h);
-    /* small requests still fail cleanly or succeed from leftovers */
-    for (int i = 0; i < 100; i++) {
-        void *p = wee_heap_alloc(&h, 64, 8);
-        if (p)
-            wee_heap_dealloc(&h, p, 64, 8);
+    size_t live = test_stats(&h).live_bytes;
+    /* Small requests take what is left, each one usable and apart from
+     * the others, until one fails cleanly: less than a chunk is left. */
+    enum { SMALL = 64, MAX_SMALL = 256 * 1024 / SMALL };
+    static unsigned char *small[MAX_SMALL];
+    size_t got = 0;
+    while (got < MAX_SMALL && (small[got] = wee_heap_alloc(&h, SMALL, 8)) != NULL) {
+        fill(small[got], SMALL, (unsigned)got);
+        got++;
     }
+    assert_true(got < MAX_SMALL);
+    assert_int_equal(test_stats(&h).failures, 3);
+    assert_null(wee_heap_alloc(&h, SMALL, 8)); /* and keeps failing */
+    assert_int_equal(test_stats(&h).failures, 4);
+    assert_heap_ok(&h);
+    for (size_t i = 0; i < got; i++) {
+        assert_true(filled(small[i], SMALL, (unsigned)i));
+        wee_heap_dealloc(&h, small[i], SMALL, 8);
+    }
+    assert_int_equal(test_stats(&h).live_bytes, live);
+    /* the space of a freed chunk serves a new request */
     wee_heap_dealloc(&h, first, chunk, 8);
-    assert_non_null(wee_heap_alloc(&h, chunk / 2, 8));
+    void *again = wee_heap_alloc(&h, chunk / 2, 8);
+    assert_non_null(again);
+    fill(again, chunk / 2, 5);
+    assert_true(filled(again, chunk / 2, 5));
     assert_heap_ok(&h);
 }
 

@@ -11,6 +11,9 @@ static void grows_in_place_into_free_successor(void **state) {
     char *b = wee_heap_alloc(&h, BIG, 8);
     char *a = wee_heap_alloc(&h, BIG, 8); /* right after b */
     char *guard = wee_heap_alloc(&h, 8, 8);
+    assert_non_null(b);
+    assert_non_null(a);
+    assert_non_null(guard);
     fill(b, BIG, 3);
     wee_heap_dealloc(&h, a, BIG, 8);
     char *g = wee_heap_realloc(&h, b, BIG, 8, BIG + 1000);
@@ -29,6 +32,8 @@ static void shrinks_in_place(void **state) {
     FRESH_HEAP(h);
     char *a = wee_heap_alloc(&h, 10000, 8);
     char *keep = wee_heap_alloc(&h, 8, 8);
+    assert_non_null(a);
+    assert_non_null(keep);
     fill(a, 10000, 5);
     size_t before = test_free_cells(&h);
     char *s = wee_heap_realloc(&h, a, 10000, 8, 100);
@@ -47,6 +52,8 @@ static void moves_when_it_must(void **state) {
     FRESH_HEAP(h);
     char *b = wee_heap_alloc(&h, 64, 8);
     char *a = wee_heap_alloc(&h, 64, 8); /* right after b: no room to grow */
+    assert_non_null(b);
+    assert_non_null(a);
     fill(b, 64, 9);
     char *m = wee_heap_realloc(&h, b, 64, 8, 5000);
     assert_non_null(m);
@@ -62,14 +69,19 @@ static void aligned_blocks_resize(void **state) {
     (void)state;
     FRESH_HEAP(h);
     char *p = wee_heap_alloc(&h, 300, 256);
+    assert_non_null(p);
     fill(p, 300, 4);
-    for (size_t n = 300; n < 70000; n = n * 3 / 2) {
+    size_t n = 300;
+    for (; n < 70000; n = n * 3 / 2) {
         char *q = wee_heap_realloc(&h, p, n, 256, n * 3 / 2);
         assert_non_null(q);
         assert_int_equal((uintptr_t)q % 256, 0);
         assert_true(filled(q, 300, 4));
         p = q;
     }
+    assert_heap_ok(&h);
+    wee_heap_dealloc(&h, p, n, 256);
+    assert_int_equal(test_stats(&h).live_bytes, 0);
     assert_heap_ok(&h);
 }
 

@@ -28,7 +28,7 @@ static void mixed_sizes_repeated_stay_bounded(void **state) {
     for (int round = 0; round < 200; round++) {
         void *p[64];
         for (int i = 0; i < 64; i++)
-            p[i] = wee_heap_alloc(&h, (size_t)((i * 977) % 6000), 8);
+            assert_non_null(p[i] = wee_heap_alloc(&h, (size_t)((i * 977) % 6000), 8));
         for (int i = 0; i < 64; i += 2)
             wee_heap_dealloc(&h, p[i], (size_t)((i * 977) % 6000), 8);
         for (int i = 1; i < 64; i += 2)

@@ -24,10 +24,12 @@ static void *opaque_ptr(void *p) {
 
 static void malloc_is_ours(void **state) {
     (void)state;
-    size_t before = test_stats(dh()).allocs;
+    wee_stats before = test_stats(dh());
     void *p = malloc(10);
-    assert_int_equal(test_stats(dh()).allocs, before + 1);
+    assert_non_null(p);
+    assert_int_equal(test_stats(dh()).allocs, before.allocs + 1);
     free(p);
+    assert_int_equal(test_stats(dh()).deallocs, before.deallocs + 1);
 }
 
 static void results_are_max_align_t_aligned(void **state) {
@@ -37,10 +39,13 @@ static void results_are_max_align_t_aligned(void **state) {
         p[i] = i % 3 == 0 ? malloc(i) : i % 3 == 1 ? calloc(1, i) : realloc(NULL, i);
         assert_non_null(p[i]);
         assert_int_equal((uintptr_t)p[i] % alignof(max_align_t), 0);
+        fill(p[i], i, (unsigned)i);
     }
     for (size_t i = 0; i < 600; i++) {
         p[i] = realloc(p[i], i * 3 + 1);
+        assert_non_null(p[i]);
         assert_int_equal((uintptr_t)p[i] % alignof(max_align_t), 0);
+        assert_true(filled(p[i], i, (unsigned)i));
         free(p[i]);
     }
 }
@@ -124,6 +129,7 @@ static void posix_memalign_rules(void **state) {
     assert_int_equal(errno, 42);
     for (size_t align = sizeof(void *); align <= 65536; align *= 2) {
         assert_int_equal(posix_memalign(&out, align, 100), 0);
+        assert_non_null(out);
         assert_int_equal((uintptr_t)out % align, 0);
         fill(out, 100, 1);
         free(out);
@@ -141,6 +147,11 @@ static void aligned_family(void **state) {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     for (size_t align = 1; align <= 65536; align *= 2) {
         void *a = aligned_alloc(align, 3 * align), *m = memalign(align, 10);
+        assert_non_null(a);
+        assert_non_null(m);
+        fill(a, 3 * align, 1);
+        fill(m, 10, 2);
+        assert_true(filled(a, 3 * align, 1));
         assert_int_equal((uintptr_t)a % align, 0);
         assert_int_equal((uintptr_t)m % align, 0);
         assert_int_equal((uintptr_t)a % alignof(max_align_t), 0);
@@ -148,8 +159,14 @@ static void aligned_family(void **state) {
         free(m);
     }
     void *v = valloc(100), *pv = pvalloc(100), *pz = pvalloc(0);
+    assert_non_null(v);
+    assert_non_null(pv);
+    assert_non_null(pz);
     assert_int_equal((uintptr_t)v % page, 0);
     assert_int_equal((uintptr_t)pv % page, 0);
+    assert_int_equal((uintptr_t)pz % page, 0);
+    fill(pv, page, 3); /* pvalloc rounds the size up to whole pages */
+    assert_true(filled(pv, page, 3));
     assert_true(malloc_usable_size(pv) >= page);
     assert_true(malloc_usable_size(pz) >= page);
     free(v);
@@ -159,12 +176,16 @@ static void aligned_family(void **state) {
 
 static void free_edges(void **state) {
     (void)state;
+    errno = 99;
     free(NULL);
+    assert_int_equal(errno, 99);
     void *p = malloc(50);
+    assert_non_null(p);
     errno = 1234;
     free(p);
     assert_int_equal(errno, 1234);
     p = malloc(50000);
+    assert_non_null(p);
     errno = 4321;
     free(p);
     assert_int_equal(errno, 4321);
@@ -172,14 +193,28 @@ static void free_edges(void **state) {
 
 static void malloc_zero_is_unique(void **state) {
     (void)state;
+    wee_stats before = test_stats(dh());
     void *a = malloc(0), *b = malloc(0);
     assert_non_null(a);
     assert_non_null(b);
     assert_ptr_not_equal(a, b);
+    /* realloc(p, 0) keeps a unique minimal block (glibc frees p and returns
+     * NULL): not NULL, not a or b, usable and freeable */
+    char *p = malloc(10);
+    assert_non_null(p);
+    char *r = realloc(p, 0);
+    assert_non_null(r);
+    assert_ptr_not_equal(r, a);
+    assert_ptr_not_equal(r, b);
+    size_t u = malloc_usable_size(r);
+    assert_true(u >= 1);
+    memset(r, 0x33, u);
+    free(r);
     free(a);
     free(b);
-    void *r = realloc(malloc(10), 0); /* shrinks to a minimal block */
-    free(r);
+    /* all three were really freed */
+    assert_int_equal(test_stats(dh()).live_bytes, before.live_bytes);
+    assert_heap_ok(dh());
 }
 
 static void usable_size_covers_the_request(void **state) {
@@ -187,10 +222,12 @@ static void usable_size_covers_the_request(void **state) {
     assert_int_equal(malloc_usable_size(NULL), 0);
     for (size_t n = 0; n < 5000; n += 13) {
         char *p = malloc(n);
+        assert_non_null(p);
         size_t u = malloc_usable_size(p);
         assert_true(u >= n);
         memset(p, 0x5a, u); /* all of it is really usable */
         char *q = realloc(p, u + 100);
+        assert_non_null(q);
         for (size_t i = 0; i < u; i++)
             assert_int_equal((unsigned char)q[i], 0x5a);
         free(q);
@@ -201,9 +238,11 @@ static void calloc_zeroes_reused_memory(void **state) {
     (void)state;
     for (int round = 0; round < 50; round++) {
         unsigned char *p = malloc(3000);
+        assert_non_null(p);
         memset(p, 0xff, 3000);
         free(p);
         unsigned char *z = calloc(1000, 3);
+        assert_non_null(z);
         for (int i = 0; i < 3000; i++)
             assert_int_equal(z[i], 0);
         free(z);
@@ -214,6 +253,8 @@ static void realloc_in_place(void **state) {
     (void)state;
     char *keep = malloc(16);
     char *p = malloc(20000);
+    assert_non_null(keep);
+    assert_non_null(p);
     fill(p, 20000, 8);
     char *s = realloc(p, 100); /* shrink: same place */
     assert_ptr_equal(s, p);
@@ -229,9 +270,11 @@ static void realloc_in_place(void **state) {
 static void reallocarray_works(void **state) {
     (void)state;
     int *p = reallocarray(NULL, 10, sizeof(int));
+    assert_non_null(p);
     for (int i = 0; i < 10; i++)
         p[i] = i;
     p = reallocarray(p, 1000, sizeof(int));
+    assert_non_null(p);
     for (int i = 0; i < 10; i++)
         assert_int_equal(p[i], i);
     free(p);
@@ -243,10 +286,14 @@ static void statistics_count_every_call(void **state) {
     (void)state;
     wee_stats before = test_stats(dh());
     char *p[40];
-    for (int i = 0; i < 40; i++)
+    for (int i = 0; i < 40; i++) {
         p[i] = malloc((size_t)(i % 5) * 40 + 8);
+        assert_non_null(p[i]);
+    }
     p[0] = realloc(p[0], 4);    /* in place, maybe on a cached block */
     p[1] = realloc(p[1], 3000); /* moved */
+    assert_non_null(p[0]);
+    assert_non_null(p[1]);
     for (int i = 0; i < 40; i++)
         free(p[i]);
     wee_stats after = test_stats(dh());
