@@ -22,26 +22,28 @@
 
 #define HANDLERS 40 /* musl's atexit keeps 32 in a static table */
 
-static int handlers_run;
+static int handlers_run, exit_allocs_ok;
 static char *saved;
 static unsigned char *aligned;
 
 static void count_handler(void) {
     handlers_run++;
     /* Allocating during exit works too. */
-    char *p = malloc(100);
+    unsigned char *p = malloc(100);
     if (p) {
         memset(p, handlers_run, 100);
+        exit_allocs_ok += p[0] == (unsigned char)handlers_run && p[99] == p[0];
         free(p);
     }
 }
 
 static void last_handler(void) {
-    int ok = handlers_run == HANDLERS - 1;
+    int ok = handlers_run == HANDLERS - 1 && exit_allocs_ok == handlers_run;
     ok = ok && saved && strcmp(saved, "wee_alloc on wasm32") == 0;
     for (int i = 0; i < 256; i++)
         ok = ok && aligned[i] == (unsigned char)i;
-    printf("link: %d atexit handlers ran, %s\n", handlers_run, ok ? "all checks passed" : "FAILED");
+    printf("link: %d atexit handlers ran, %d allocated, %s\n", handlers_run, exit_allocs_ok,
+           ok ? "all checks passed" : "FAILED");
     fflush(stdout);
     free(saved);
     free(aligned);
