@@ -35,9 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock_memory.h"
-
-#define GOLDEN UINT64_C(0x9E3779B97F4A7C15)
+#include "run_threads.h"
 
 struct table {
     unsigned char **block;
@@ -45,7 +43,6 @@ struct table {
 };
 
 struct worker {
-    pthread_t tid;
     unsigned id;
     uint64_t ops, cross, errors;
     double end, cpu; /* when it stopped; CPU seconds it used until then */
@@ -54,8 +51,6 @@ struct worker {
 
 static unsigned nslots = 1000, nthreads = 2;
 static size_t min_size = 8, max_size = 1000;
-static atomic_bool stop;
-static pthread_barrier_t start;
 
 /* The queue of tables not in use: a ring of nthreads + 1 entries. */
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -78,16 +73,8 @@ static void give(struct table *t) {
     pthread_mutex_unlock(&queue_lock);
 }
 
-static uint64_t next(uint64_t *s) {
-    uint64_t z = (*s += GOLDEN);
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 /* A block's first word holds a tag of its address and size, its last word
  * (from 16 bytes) the number of the thread that allocated it. */
-static uint64_t tag(const void *p, size_t size) { return ((uintptr_t)p ^ size) * GOLDEN; }
 
 static unsigned char *new_block(size_t size, uint64_t owner) {
     unsigned char *p = malloc(size);
@@ -209,22 +196,12 @@ int main(int argc, char **argv) {
         give(t);
     }
 
-    pthread_barrier_init(&start, NULL, nthreads + 1);
-    for (unsigned i = 0; i < nthreads; i++) {
+    for (unsigned i = 0; i < nthreads; i++)
         w[i].id = i;
-        if (pthread_create(&w[i].tid, NULL, work, &w[i]) != 0) {
-            fprintf(stderr, "larson_like: cannot create a thread\n");
-            return 2;
-        }
-    }
-    pthread_barrier_wait(&start);
-    double t0 = now_seconds();
-    sleep_seconds(seconds);
-    atomic_store(&stop, 1);
+    double t0 = run_threads("larson_like", work, w, sizeof *w, nthreads, seconds);
     uint64_t ops = 0, cross = 0, errors = 0;
     double t1 = t0, cpu = 0;
     for (unsigned i = 0; i < nthreads; i++) {
-        pthread_join(w[i].tid, NULL);
         ops += w[i].ops;
         cross += w[i].cross;
         errors += w[i].errors;
@@ -248,6 +225,5 @@ int main(int argc, char **argv) {
            (unsigned long long)cross, cpu / elapsed, mem, (unsigned long long)errors);
     free(queue);
     free(w);
-    pthread_barrier_destroy(&start);
     return errors ? 1 : 0;
 }

@@ -82,12 +82,14 @@
 #include <sys/mman.h>
 #endif
 
+#include "../tests/support/pattern.h"
+#include "../tests/support/trace.h"
 #include "clock_memory.h"
 
 #define MAX_REPORTS 10
 #define CHUNKS      10 /* timed groups of replays */
 #define NO_BLOCK    UINT32_MAX
-#define GOLDEN      UINT64_C(0x9E3779B97F4A7C15)
+#define GOLDEN      PATTERN_GOLDEN
 
 enum op_kind {
     OP_FREE,
@@ -201,62 +203,24 @@ static char *read_file(const char *path, size_t *len, size_t *cap) {
     return buf;
 }
 
-static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-/* Parses "Alloc(N)," or "Free(N)," in [s, e); false if malformed. */
-static bool parse_line(const char *s, const char *e, uint32_t *kind, size_t *arg) {
-    if (e - s >= 6 && memcmp(s, "Alloc(", 6) == 0) {
-        *kind = OP_MALLOC;
-        s += 6;
-    } else if (e - s >= 5 && memcmp(s, "Free(", 5) == 0) {
-        *kind = OP_FREE;
-        s += 5;
-    } else {
-        return false;
-    }
-    size_t v = 0;
-    if (s == e || *s < '0' || *s > '9')
-        return false;
-    while (s < e && *s >= '0' && *s <= '9') {
-        unsigned d = (unsigned)(*s++ - '0');
-        if (v > (SIZE_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    if (s == e || *s++ != ')')
-        return false;
-    if (s < e && *s == ',')
-        s++;
-    *arg = v;
-    return s == e;
-}
-
 /* Reads the trace into plain operations; counts blocks in *nblocks. */
 static void load_trace(const char *name, const char *buf, size_t len, struct oplist *out,
                        uint32_t *nblocks) {
     unsigned char *freed = NULL;
     size_t freed_cap = 0, line = 0;
     uint32_t blocks = 0;
-    const char *p = buf, *end = buf + len;
-    while (p < end) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (eol == NULL)
-            eol = end;
-        const char *s = p, *e = eol;
-        p = eol < end ? eol + 1 : end;
+    const char *p = buf, *end = buf + len, *s, *e;
+    while (trace_next_line(&p, end, &s, &e)) {
         line++;
-        while (s < e && is_blank(*s))
-            s++;
-        while (e > s && is_blank(e[-1]))
-            e--;
         if (s == e)
             continue;
-        uint32_t kind;
+        enum trace_kind parsed;
         size_t arg;
-        if (!parse_line(s, e, &kind, &arg)) {
+        if (trace_parse_line(s, e, &parsed, &arg) != NULL) {
             fprintf(stderr, "%s:%zu: expected Alloc(SIZE), or Free(INDEX),\n", name, line);
             exit(2);
         }
+        uint32_t kind = parsed == TRACE_ALLOC ? OP_MALLOC : OP_FREE;
         if (kind == OP_MALLOC) {
             if (blocks == NO_BLOCK - 1)
                 fatal("too many allocations in the trace");
@@ -281,11 +245,7 @@ static void load_trace(const char *name, const char *buf, size_t len, struct opl
     *nblocks = blocks;
 }
 
-static uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
+static uint64_t mix64(uint64_t z) { return pattern_mix64(z); }
 
 /*
  * The mixed workload, from the plain one. For block b, r = mix64(b + salt):
@@ -363,47 +323,16 @@ static size_t peak_live(const struct oplist *l, uint32_t nblocks) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Block contents: byte k of a block with seed s is byte k % 8 (in memory    */
-/* order) of the word s ^ (k / 8) * GOLDEN.                                   */
+/* Block contents: tests/support/pattern.h.                                  */
 
-static inline uint64_t pattern_word(uint64_t seed, size_t j) {
-    return seed ^ ((uint64_t)j * GOLDEN);
-}
-
-static inline unsigned char pattern_byte(uint64_t seed, size_t k) {
-    uint64_t w = pattern_word(seed, k / 8);
-    unsigned char b[8];
-    memcpy(b, &w, 8);
-    return b[k % 8];
-}
-
-/* Writes the pattern over bytes [from, to) of the block at p. */
-static void fill(unsigned char *p, size_t from, size_t to, uint64_t seed) {
-    size_t k = from;
-    for (; k < to && k % 8 != 0; k++)
-        p[k] = pattern_byte(seed, k);
-    for (; k + 8 <= to; k += 8) {
-        uint64_t w = pattern_word(seed, k / 8);
-        memcpy(p + k, &w, 8);
-    }
-    for (; k < to; k++)
-        p[k] = pattern_byte(seed, k);
+static inline void fill(unsigned char *p, size_t from, size_t to, uint64_t seed) {
+    pattern_fill(p, from, to, seed);
 }
 
 /* Offset of the first byte in [0, to) that differs from the pattern, or
  * SIZE_MAX. */
-static size_t check(const unsigned char *p, size_t to, uint64_t seed) {
-    size_t k = 0;
-    for (; k + 8 <= to; k += 8) {
-        uint64_t w;
-        memcpy(&w, p + k, 8);
-        if (w != pattern_word(seed, k / 8))
-            break;
-    }
-    for (; k < to; k++)
-        if (p[k] != pattern_byte(seed, k))
-            return k;
-    return SIZE_MAX;
+static inline size_t check(const unsigned char *p, size_t to, uint64_t seed) {
+    return pattern_mismatch(p, 0, to, seed);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -33,12 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock_memory.h"
-
-#define GOLDEN UINT64_C(0x9E3779B97F4A7C15)
+#include "run_threads.h"
 
 struct worker {
-    pthread_t tid;
     unsigned id;
     uint64_t ops, errors;
     double end, cpu; /* when it stopped; CPU seconds it used until then */
@@ -46,17 +43,6 @@ struct worker {
 };
 
 static unsigned nslots = 1024;
-static atomic_bool stop;
-static pthread_barrier_t start;
-
-static uint64_t next(uint64_t *s) {
-    uint64_t z = (*s += GOLDEN);
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-static uint64_t tag(const void *p, size_t size) { return ((uintptr_t)p ^ size) * GOLDEN; }
 
 static void put_tags(unsigned char *p, size_t size) {
     uint64_t t = tag(p, size);
@@ -157,22 +143,12 @@ int main(int argc, char **argv) {
     struct worker *w = calloc(nthreads, sizeof *w);
     if (w == NULL)
         return 2;
-    pthread_barrier_init(&start, NULL, nthreads + 1);
-    for (unsigned i = 0; i < nthreads; i++) {
+    for (unsigned i = 0; i < nthreads; i++)
         w[i].id = i;
-        if (pthread_create(&w[i].tid, NULL, work, &w[i]) != 0) {
-            fprintf(stderr, "threads: cannot create a thread\n");
-            return 2;
-        }
-    }
-    pthread_barrier_wait(&start);
-    double t0 = now_seconds();
-    sleep_seconds(seconds);
-    atomic_store(&stop, 1);
+    double t0 = run_threads("threads", work, w, sizeof *w, nthreads, seconds);
     uint64_t ops = 0, errors = 0;
     double t1 = t0, cpu = 0;
     for (unsigned i = 0; i < nthreads; i++) {
-        pthread_join(w[i].tid, NULL);
         ops += w[i].ops;
         errors += w[i].errors;
         cpu += w[i].cpu;
@@ -185,6 +161,5 @@ int main(int argc, char **argv) {
            nthreads, elapsed, (unsigned long long)ops, (double)ops / elapsed, cpu / elapsed,
            peak_kb(), (unsigned long long)errors);
     free(w);
-    pthread_barrier_destroy(&start);
     return errors ? 1 : 0;
 }

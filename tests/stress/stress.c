@@ -88,6 +88,8 @@
 #include <gnu/libc-version.h>
 #endif
 
+#include "../support/pattern.h"
+
 /* ------------------------------------------------------------------------ */
 /* Name indirection                                                          */
 
@@ -311,88 +313,16 @@ __attribute__((format(printf, 2, 3))) static void fail(struct ctx *c, const char
 /* ------------------------------------------------------------------------ */
 /* PRNG and content pattern                                                  */
 
-static inline uint64_t mix64(uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
+/* The content pattern is tests/support/pattern.h's. */
+static inline uint64_t mix64(uint64_t z) { return pattern_mix64(z); }
 
 static inline uint64_t rnd(struct ctx *c) {
     c->rng += 0x9e3779b97f4a7c15ULL;
     return mix64(c->rng);
 }
 
-/* Cheap bijective hash of the word index: every word of a block differs. */
-static inline uint64_t pat_word(uint64_t seed, size_t k) {
-    uint64_t x = (seed ^ ((uint64_t)k * 0x9e3779b97f4a7c15ULL)) * 0xd6e8feb86659fd93ULL;
-    return x ^ (x >> 32);
-}
-
-/* Byte i of the pattern is byte (i % 8) of word (i / 8). */
-static inline unsigned char pat_byte(uint64_t seed, size_t i) {
-    return (unsigned char)(pat_word(seed, i >> 3) >> ((i & 7) * 8));
-}
-
-/*
- * Little-endian word access spelled out byte by byte: free of aliasing and
- * alignment issues, and compilers merge it into single 64-bit loads/stores.
- */
-static inline void put_word(unsigned char *p, uint64_t w) {
-    p[0] = (unsigned char)w;
-    p[1] = (unsigned char)(w >> 8);
-    p[2] = (unsigned char)(w >> 16);
-    p[3] = (unsigned char)(w >> 24);
-    p[4] = (unsigned char)(w >> 32);
-    p[5] = (unsigned char)(w >> 40);
-    p[6] = (unsigned char)(w >> 48);
-    p[7] = (unsigned char)(w >> 56);
-}
-
-static inline uint64_t get_word(const unsigned char *p) {
-    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-           (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
-           (uint64_t)p[7] << 56;
-}
-
-static void pattern_fill(unsigned char *p, size_t from, size_t to, uint64_t seed) {
-    size_t i = from;
-    for (; i < to && (i & 7) != 0; i++)
-        p[i] = pat_byte(seed, i);
-    for (; i + 8 <= to; i += 8)
-        put_word(p + i, pat_word(seed, i >> 3));
-    for (; i < to; i++)
-        p[i] = pat_byte(seed, i);
-}
-
-/* Index of the first byte in [from, to) that breaks the pattern, or SIZE_MAX. */
-static size_t pattern_mismatch(const unsigned char *p, size_t from, size_t to, uint64_t seed) {
-    size_t i = from;
-    for (; i < to && (i & 7) != 0; i++)
-        if (p[i] != pat_byte(seed, i))
-            return i;
-    for (; i + 8 <= to; i += 8) {
-        if (get_word(p + i) != pat_word(seed, i >> 3)) {
-            for (size_t j = i; j < i + 8; j++)
-                if (p[j] != pat_byte(seed, j))
-                    return j;
-        }
-    }
-    for (; i < to; i++)
-        if (p[i] != pat_byte(seed, i))
-            return i;
-    return SIZE_MAX;
-}
-
 static size_t first_nonzero(const unsigned char *p, size_t n) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        if (get_word(p + i) != 0)
-            break;
-    }
-    for (; i < n; i++)
-        if (p[i] != 0)
-            return i;
-    return SIZE_MAX;
+    return pattern_first_nonzero(p, n);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -409,7 +339,7 @@ static bool verify_range(struct ctx *c, const struct block *b, size_t from, size
          "content mismatch %s: block %p from %s (thread %d) size %zu align %zu seed %#llx: "
          "byte %zu is 0x%02x, expected 0x%02x",
          when, (void *)b->ptr, kind_name[b->kind], b->origin, b->size, b->align,
-         (unsigned long long)b->seed, bad, b->ptr[bad], pat_byte(b->seed, bad));
+         (unsigned long long)b->seed, bad, b->ptr[bad], pattern_byte(b->seed, bad));
     pattern_fill(b->ptr, from, to, b->seed); /* repair: report each corruption once */
     return false;
 }
@@ -657,7 +587,7 @@ static void do_realloc(struct ctx *c, size_t idx, size_t newsize, bool array) {
                  "(seed %#llx): byte %zu is 0x%02x, expected 0x%02x",
                  kind_name[kind], (void *)old.ptr, newsize, (void *)q, old.size,
                  kind_name[old.kind], (unsigned long long)old.seed, bad, q[bad],
-                 pat_byte(old.seed, bad));
+                 pattern_byte(old.seed, bad));
             pattern_fill(q, 0, keep, old.seed);
         }
     }

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "../support/pattern.h"
 #include "heap.h"
 
 /* A fresh, empty heap for one test. */
@@ -47,18 +48,13 @@ static inline wee_stats test_stats(wee_heap *h) {
     return s;
 }
 
-/* Fills n bytes with a pattern from seed; checks it back. */
+/* Fills n bytes with a pattern from seed (tests/support/pattern.h);
+ * checks it back. */
 static inline void fill(void *p, size_t n, unsigned seed) {
-    unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        b[i] = (unsigned char)(seed * 31u + i * 7u);
+    pattern_fill(p, 0, n, pattern_seed(seed));
 }
 static inline int filled(const void *p, size_t n, unsigned seed) {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != (unsigned char)(seed * 31u + i * 7u))
-            return 0;
-    return 1;
+    return pattern_ok(p, n, pattern_seed(seed));
 }
 
 #define RUN(...)                                                                                   \

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "../support/pattern.h"
 #include "check.h"
 #include "wee_alloc.h"
 
@@ -14,20 +15,12 @@
 static unsigned char *libc_block[N], *wee_block[N];
 static size_t libc_size[N], wee_size[N];
 
-static unsigned char pattern(size_t which, size_t i) {
-    return (unsigned char)(which * 29u + i * 13u + (i >> 10));
-}
-
 static void fill(unsigned char *p, size_t n, size_t which) {
-    for (size_t i = 0; i < n; i++)
-        p[i] = pattern(which, i);
+    pattern_fill(p, 0, n, pattern_seed(which));
 }
 
 static int filled(const unsigned char *p, size_t n, size_t which) {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != pattern(which, i))
-            return 0;
-    return 1;
+    return pattern_ok(p, n, pattern_seed(which));
 }
 
 static int disjoint(const unsigned char *a, size_t an, const unsigned char *b, size_t bn) {

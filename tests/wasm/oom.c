@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/pattern.h"
 #include "check.h"
 #include "wee_alloc.h"
 
@@ -34,27 +35,14 @@ static size_t block_size[MAX_BLOCKS];
 static size_t nblocks;
 static unsigned long failures[K_COUNT];
 
-static unsigned char pattern(size_t block, size_t i) {
-    return (unsigned char)(block * 37u + i * 11u + (i >> 9));
-}
-
 static void fill(size_t b, size_t from) {
-    for (size_t i = from; i < block_size[b]; i++)
-        blocks[b][i] = pattern(b, i);
+    pattern_fill(blocks[b], from, block_size[b], pattern_seed(b));
 }
 
-static int intact(size_t b) {
-    for (size_t i = 0; i < block_size[b]; i++)
-        if (blocks[b][i] != pattern(b, i))
-            return 0;
-    return 1;
-}
+static int intact(size_t b) { return pattern_ok(blocks[b], block_size[b], pattern_seed(b)); }
 
 static int all_zero(const unsigned char *p, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (p[i] != 0)
-            return 0;
-    return 1;
+    return pattern_first_nonzero(p, n) == SIZE_MAX;
 }
 
 /*

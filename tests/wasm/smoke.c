@@ -17,6 +17,7 @@
 
 #include <malloc.h>
 
+#include "../support/pattern.h"
 #include "check.h"
 #include "wee_alloc.h"
 
@@ -46,31 +47,13 @@ static wee_stats stats_of(wee_heap *h) {
 
 static int aligned(const void *p, size_t align) { return ((uintptr_t)p & (align - 1)) == 0; }
 
-static unsigned char pattern(unsigned seed, size_t i) {
-    return (unsigned char)((seed * 131u) ^ (unsigned)(i * 7u) ^ (unsigned)(i >> 8));
-}
-
-static void fill(void *p, size_t n, unsigned seed) {
-    unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        b[i] = pattern(seed, i);
-}
+static void fill(void *p, size_t n, unsigned seed) { pattern_fill(p, 0, n, pattern_seed(seed)); }
 
 static int filled(const void *p, size_t n, unsigned seed) {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != pattern(seed, i))
-            return 0;
-    return 1;
+    return pattern_ok(p, n, pattern_seed(seed));
 }
 
-static int all_zero(const void *p, size_t n) {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++)
-        if (b[i] != 0)
-            return 0;
-    return 1;
-}
+static int all_zero(const void *p, size_t n) { return pattern_first_nonzero(p, n) == SIZE_MAX; }
 
 /* ------------------------------------------------------------------------ */
 /* Memory layout (runs first)                                                */
