@@ -1,96 +1,109 @@
 /*
- * A native backend that hands out memory the way src/backend_wasm.c does on
- * wasm32, so the whole unit suite can run against wasm's memory layout:
+ * src/backend_wasm.c itself, compiled natively over a fake linear memory, so
+ * that the whole unit suite runs on the real wasm32 backend and wasm's
+ * memory layout:
  *
- *  - a linear memory of WEE_STATIC_BYTES (whole 64 KiB pages), of which the
- *    first INITIAL_PAGES exist at the start, like a module's initial memory;
- *  - a simulated __heap_base inside the first page, 16-aligned but not
- *    32-aligned (below it a module keeps its data and stack);
- *  - grows hand out memory from a cursor that starts at the heap base (as on
- *    wasm32 with the malloc shim linked, when no other malloc owns that
- *    memory): first what is left of the initial memory, then whole pages
- *    added at the top by memory_grow() as the cursor passes the end.
- *    Successive grows are adjacent, as on wasm32.
+ *  - a linear memory of WEE_STATIC_BYTES (whole 64 KiB pages) in a static
+ *    array aligned to 64 KiB; memory.size counts pages from address 0, as
+ *    if the pages below the array existed, so that the backend's addresses
+ *    (page number times 64 KiB) are real pointers into the array;
+ *  - INITIAL_PAGES of it exist at the start, like a module's initial
+ *    memory; memory.grow adds pages at the top and fails when the array is
+ *    full, returning SIZE_MAX as the instruction returns -1;
+ *  - __heap_base lies inside the first page, 16-aligned but not 32-aligned
+ *    (below it a module keeps its data and stack).
+ *
+ * The backend takes the memory above __heap_base only when it may
+ * (WEE_BACKEND_OWNS_HEAP_BASE: the malloc shim is linked, no other malloc
+ * shares the memory). Today src/backend_wasm.c learns that from the weak
+ * symbol wee_shim_owns_malloc, which a weak definition here provides.
  *
  * wee_backend_pages_fail_after(n) is the test hook of backend_static.c's
- * kind: the next n grows succeed (while the memory lasts), every later one
- * fails, until the next call; n < 0 lifts the limit.
+ * kind: the next n backend grows succeed (while the memory lasts), every
+ * later one fails, until the next call; n < 0 lifts the limit.
+ * wee_backend_pages_memory_grow(pages) grows the memory as another part of
+ * the program would; wee_backend_pages_heap_base() is the fake __heap_base.
  */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backend.h"
 
-#define WASM_PAGE     ((size_t)65536)
+#define FAKE_PAGE     ((size_t)65536)
 #define INITIAL_PAGES 2
 #define HEAP_BASE     ((size_t)0x5a30) /* 16 * 1443: 16-aligned, not 32-aligned */
 
 #ifndef WEE_STATIC_BYTES
-#define WEE_STATIC_BYTES (512 * WASM_PAGE)
+#define WEE_STATIC_BYTES (512 * FAKE_PAGE)
 #endif
-#define MAX_PAGES (WEE_STATIC_BYTES / WASM_PAGE)
-_Static_assert(WEE_STATIC_BYTES % WASM_PAGE == 0, "the memory is whole 64 KiB pages");
+#define MAX_PAGES (WEE_STATIC_BYTES / FAKE_PAGE)
+_Static_assert(WEE_STATIC_BYTES % FAKE_PAGE == 0, "the memory is whole 64 KiB pages");
 _Static_assert(MAX_PAGES >= INITIAL_PAGES, "the memory holds the initial pages");
-_Static_assert(HEAP_BASE % 16 == 0 && HEAP_BASE % 32 != 0 && HEAP_BASE < WASM_PAGE,
+_Static_assert(HEAP_BASE % 16 == 0 && HEAP_BASE % 32 != 0 && HEAP_BASE < FAKE_PAGE,
                "the heap base is 16- but not 32-aligned, inside the first page");
 
-static _Alignas(WASM_PAGE) unsigned char memory[WEE_STATIC_BYTES];
+/* The backend may use the initial memory above __heap_base, as in
+ * libwee_malloc. */
+#ifndef WEE_BACKEND_OWNS_HEAP_BASE
+#define WEE_BACKEND_OWNS_HEAP_BASE 1
+#endif
+static _Alignas(FAKE_PAGE) unsigned char memory[WEE_STATIC_BYTES];
 static size_t memory_pages = INITIAL_PAGES;
-static long grows_allowed = -1; /* test hook: grows left before failing; -1 = no limit */
+static unsigned char *fake_heap_base = memory + HEAP_BASE;
 
-void wee_backend_pages_fail_after(long n);
-void wee_backend_pages_fail_after(long n) { grows_allowed = n < 0 ? -1 : n; }
+/* Pages below the array, counted by memory.size as if they were there. */
+static size_t pages_below(void) { return (size_t)((uintptr_t)memory / FAKE_PAGE); }
 
-/* memory.size and memory.grow: the size in pages; the old size, or
- * SIZE_MAX when the memory cannot grow that much. */
-static size_t memory_size(void) { return memory_pages; }
+static size_t fake_memory_size(int index) {
+    (void)index;
+    return pages_below() + memory_pages;
+}
 
-static size_t memory_grow(size_t pages) {
+static size_t fake_memory_grow(int index, size_t pages) {
+    (void)index;
     if (pages > MAX_PAGES - memory_pages)
         return SIZE_MAX;
-    size_t old = memory_pages;
+    size_t old = fake_memory_size(0);
     memory_pages += pages;
     return old;
 }
 
-/* Offsets into the memory, as addresses are on wasm32 (0 is never handed
- * out: it lies below the heap base). */
-static size_t cursor; /* start of the memory not handed out yet */
-static size_t limit;  /* end of the memory that is ours; 0 before the first grow */
-static wee_lock grow_lock;
+/* What the backend sees of the platform. The macros also rename its
+ * wee_backend_grow, wrapped below by the test hook. */
+#define __builtin_wasm_memory_size(index)        fake_memory_size(index)
+#define __builtin_wasm_memory_grow(index, pages) fake_memory_grow(index, pages)
+#define __heap_base                              (*fake_heap_base)
+#define wee_backend_grow                         wasm_backend_grow
+
+#include "../../src/backend_wasm.c"
+
+#undef wee_backend_grow
+#undef __heap_base
+#undef __builtin_wasm_memory_grow
+#undef __builtin_wasm_memory_size
+
+/* (After the backend: the compiler must not see, where the backend asks
+ * whether the symbol exists, that it does.) */
+#if WEE_BACKEND_OWNS_HEAP_BASE
+const char wee_shim_owns_malloc __attribute__((weak)) = 1;
+#endif
+
+static long grows_allowed = -1; /* grows left before failing; -1 = no limit */
+
+void wee_backend_pages_fail_after(long n);
+void wee_backend_pages_fail_after(long n) { grows_allowed = n < 0 ? -1 : n; }
+
+size_t wee_backend_pages_memory_grow(size_t pages);
+size_t wee_backend_pages_memory_grow(size_t pages) { return fake_memory_grow(0, pages); }
+
+void *wee_backend_pages_heap_base(void);
+void *wee_backend_pages_heap_base(void) { return fake_heap_base; }
 
 void *wee_backend_grow(size_t bytes) {
-    wee_lock_acquire(&grow_lock);
-    size_t end = memory_size() * WASM_PAGE, at = cursor, top = limit;
-    if (grows_allowed == 0) {
-        at = 0;
-    } else {
-        if (end != top) /* the first grow (nothing else grows this memory) */
-            at = top ? end : HEAP_BASE;
-        if (end - at < bytes) {
-            size_t pages = (bytes - (end - at) + WASM_PAGE - 1) / WASM_PAGE;
-            if (memory_grow(pages) == SIZE_MAX)
-                at = 0;
-            end += pages * WASM_PAGE;
-        }
-    }
-    if (at) {
-        cursor = at + bytes;
-        limit = end;
-        if (grows_allowed > 0)
-            grows_allowed--;
-    }
-    wee_lock_release(&grow_lock);
-    return at ? memory + at : NULL;
-}
-
-/* Heaps of several threads may grow at once: the lock spins, as the
- * wasm32 backend's does when built with threads. */
-void wee_lock_acquire(wee_lock *lock) {
-    while (atomic_exchange_explicit(&lock->state, 1, memory_order_acquire))
-        while (atomic_load_explicit(&lock->state, memory_order_relaxed))
-            ;
-}
-
-void wee_lock_release(wee_lock *lock) {
-    atomic_store_explicit(&lock->state, 0, memory_order_release);
+    if (grows_allowed == 0)
+        return NULL;
+    void *p = wasm_backend_grow(bytes);
+    if (p && grows_allowed > 0)
+        grows_allowed--;
+    return p;
 }
