@@ -43,10 +43,9 @@ _Static_assert(HEAP_BASE % 16 == 0 && HEAP_BASE % 32 != 0 && HEAP_BASE < FAKE_PA
                "the heap base is 16- but not 32-aligned, inside the first page");
 
 /* The backend may use the initial memory above __heap_base, as in
- * libwee_malloc. */
-#ifndef WEE_BACKEND_OWNS_HEAP_BASE
+ * libwee_malloc, whatever the core objects' settings say. */
+#undef WEE_BACKEND_OWNS_HEAP_BASE
 #define WEE_BACKEND_OWNS_HEAP_BASE 1
-#endif
 static _Alignas(FAKE_PAGE) unsigned char memory[WEE_STATIC_BYTES];
 static size_t memory_pages = INITIAL_PAGES;
 static unsigned char *fake_heap_base = memory + HEAP_BASE;
@@ -82,11 +81,12 @@ static size_t fake_memory_grow(int index, size_t pages) {
 #undef __builtin_wasm_memory_grow
 #undef __builtin_wasm_memory_size
 
-/* (After the backend: the compiler must not see, where the backend asks
- * whether the symbol exists, that it does.) */
-#if WEE_BACKEND_OWNS_HEAP_BASE
+/* The same for today's src/backend_wasm.c, which asks whether the malloc
+ * shim's wee_shim_owns_malloc exists (weak, so that test_shim_pages's shim
+ * can define it too). After the backend, so that the compiler does not see
+ * there that the symbol exists. Goes when the backend reads
+ * WEE_BACKEND_OWNS_HEAP_BASE. */
 const char wee_shim_owns_malloc __attribute__((weak)) = 1;
-#endif
 
 static long grows_allowed = -1; /* grows left before failing; -1 = no limit */
 
