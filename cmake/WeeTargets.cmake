@@ -23,14 +23,14 @@ function(wee_core_objects target backend)
   endif()
   set(src ${PROJECT_SOURCE_DIR}/src)
   add_library(${target} OBJECT
-    ${src}/check.c ${src}/free_list.c ${src}/wee_alloc.c
+    ${src}/check.c ${src}/free_list.c ${src}/run.c ${src}/wee_alloc.c
     ${src}/backend_${backend}.c ${src}/report_${WEE_REPORT}.c)
   target_include_directories(${target}
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
     PRIVATE ${PROJECT_SOURCE_DIR}/src)
   target_compile_definitions(${target} PRIVATE
-    WEE_SIZE_CLASSES=$<BOOL:${WEE_SIZE_CLASSES}>
     WEE_EXTRA_ASSERTIONS=$<BOOL:${WEE_EXTRA_ASSERTIONS}>
+    WEE_TINY=$<BOOL:${WEE_TINY}>
     WEE_SINGLE_THREADED=$<NOT:$<BOOL:${WEE_THREADS}>>
     WEE_PAGE_BYTES=${WEE_PAGE_BYTES}
     WEE_STATIC_BYTES=${ARG_STATIC_BYTES})
@@ -53,8 +53,13 @@ function(wee_shim_objects target core prefixed)
   endif()
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
   target_compile_definitions(${target} PRIVATE
-    $<TARGET_PROPERTY:${core},COMPILE_DEFINITIONS> $<$<BOOL:${prefixed}>:WEE_SHIM_PREFIX>
-    WEE_SHIM_CACHE=$<BOOL:${cache}>)
+    $<TARGET_PROPERTY:${core},COMPILE_DEFINITIONS> WEE_SHIM_CACHE=$<BOOL:${cache}>)
+  if(prefixed)
+    foreach(name malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign
+                 valloc pvalloc malloc_usable_size)
+      target_compile_definitions(${target} PRIVATE ${name}=wee_shim_${name})
+    endforeach()
+  endif()
   # Keep the compiler from turning the shim's own calls into malloc/calloc.
   target_compile_options(${target} PRIVATE -fno-builtin)
   set_target_properties(${target} PROPERTIES

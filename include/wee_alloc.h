@@ -36,9 +36,9 @@ extern "C" {
 #define WEE_HEAP_WORDS 192
 
 /**
- * A heap: an independent set of free lists drawing pages from the backend.
- * Its contents are private. Pages a heap took are never handed back to the
- * backend, so a heap should live as long as the program.
+ * A heap: independent size classes and free lists drawing pages from the
+ * backend. Its contents are private. Pages a heap took are never handed back
+ * to the backend, so a heap should live as long as the program.
  */
 typedef struct wee_heap {
     void *opaque[WEE_HEAP_WORDS];
@@ -51,21 +51,17 @@ typedef struct wee_heap {
     }
 
 /**
- * Counters kept by every heap. Byte counts include cell headers. On the
- * default heap, the malloc shim's thread caches count the operations they
- * serve themselves and hand the counts over each time they refill or empty
- * a cache; wee_heap_stats() first takes the calling thread's counts, so a
- * single-threaded program always sees exact numbers.
+ * Counters kept by every heap. Byte counts are of the blocks the heap hands
+ * out, rounded up to their slot or cell size (a cell with its header).
  */
 typedef struct wee_stats {
     size_t backend_bytes; /**< bytes taken from the backend, in total */
     size_t regions;       /**< separate memory regions (adjacent grows merge) */
-    size_t live_bytes;    /**< bytes of cells currently handed out */
+    size_t live_bytes;    /**< bytes of blocks currently handed out */
     size_t peak_bytes;    /**< largest value live_bytes has had */
     size_t allocs;        /**< successful allocations */
     size_t deallocs;      /**< deallocations */
     size_t failures;      /**< allocations that returned NULL */
-    size_t cached_bytes;  /**< bytes of cells held in the malloc shim's thread caches */
 } wee_stats;
 
 /** The process-wide heap behind wee_alloc() and the malloc shim. */
@@ -77,6 +73,16 @@ WEE_API wee_heap *wee_default_heap(void);
  * space). `size` 0 is allowed and gives a unique pointer.
  * Returns NULL when the backend is exhausted, on arithmetic overflow, or when
  * `align` is not a power of two. The memory is not cleared.
+ *
+ * With `align` above sizeof(void *), the word in front of the returned
+ * pointer belongs to the block too: a caller may keep a word of its own
+ * there (the malloc shim keeps the size, asking for 16). Requests are
+ * interchangeable, so that a block allocated with one may be deallocated,
+ * reallocated or measured with the other: when both alignments are at most
+ * sizeof(void *), or both above it and at most 16, and the sizes, each plus
+ * that word when there is one, round up to the same multiple of 16; and
+ * when both alignments are above 16 and the second size is at most the
+ * first.
  */
 WEE_API void *wee_heap_alloc(wee_heap *h, size_t size, size_t align);
 
@@ -97,11 +103,17 @@ WEE_API void wee_heap_dealloc(wee_heap *h, void *ptr, size_t size, size_t align)
 WEE_API void *wee_heap_realloc(wee_heap *h, void *ptr, size_t old_size, size_t align,
                                size_t new_size);
 
+/**
+ * Usable bytes of the block `ptr` allocated from heap `h` with `size` and
+ * `align`: at least `size`; all of them may be written. Takes no lock.
+ */
+WEE_API size_t wee_heap_usable_size(wee_heap *h, const void *ptr, size_t size, size_t align);
+
 /** Copies heap `h`'s counters into `*out`. */
 WEE_API void wee_heap_stats(wee_heap *h, wee_stats *out);
 
 /**
- * Walks every cell and free list of heap `h` and returns how many of its
+ * Walks every block, run and free list of heap `h` and returns how many of its
  * invariants are broken (0 for a healthy heap). Never crashes on a healthy
  * heap; meant for tests and debugging. Takes the heap lock.
  */

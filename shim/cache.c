@@ -1,12 +1,8 @@
 /*
  * Thread caches (see cache.h): per thread, singly linked bins of blocks,
- * linked through their first words: one bin per cell size up to
- * CACHE_EXACT bytes, then one per CACHE_STEP bytes up to CACHE_MAX. A
- * request takes from the bin that rounds its cell size up (a refill makes
- * cells of the bin's size); a freed block goes to the bin that rounds its
- * size down, so every block in a bin holds the bin's size. A thread caches
- * at most CACHE_BYTES; while the process has a single thread, less, and
- * only cells up to CACHE_ONLY_MAX.
+ * linked through their first words, one bin per multiple of 16 bytes up to
+ * CACHE_MAX. A thread caches at most CACHE_BYTES; while the process has a
+ * single thread, less, and only blocks up to CACHE_ONLY_MAX.
  *
  * A thread's cache opens on its first use once the shim's constructor has
  * made the key whose destructor empties the cache at thread exit; before
@@ -17,25 +13,30 @@
 #include <pthread.h>
 
 #include "cache.h"
-#include "heap.h"
+#include "wee_alloc.h"
 
-#include "only_thread.h"
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define ONLY_THREAD() (__libc_single_threaded != 0)
+#endif
+#endif
+#ifndef ONLY_THREAD
+#define ONLY_THREAD() 0
+#endif
 
-#define CACHE_EXACT 1024                /* bins of every cell size up to here */
-#define CACHE_STEP  256                 /* then bins this far apart */
-#define CACHE_MAX   (4096 + CACHE_STEP) /* the largest cached cell, bytes */
-#define CACHE_BINS  (CACHE_EXACT / WEE_GRANULE + (CACHE_MAX - CACHE_EXACT) / CACHE_STEP + 1)
+#define GRANULE    ((size_t)16)
+#define WORD       sizeof(size_t)
+#define ALIGNED    ((size_t)1 << (8 * sizeof(size_t) - 1)) /* as in malloc.c */
+#define CACHE_MAX  ((size_t)1024)                          /* the largest cached block, bytes */
+#define CACHE_BINS (CACHE_MAX / GRANULE + 1)
 /* How much a cache keeps. With other threads, enough that refills and
  * flushes, which take the shared heap lock, stay rare; while the process
  * has one thread the lock costs little, and the cache keeps little. */
-#define CACHE_HOLD  (ONLY_THREAD() ? 16 : 32)                  /* blocks a bin holds */
-#define CACHE_BYTES (ONLY_THREAD() ? 256 * 1024 : 1024 * 1024) /* bytes a cache holds */
-/* The largest cell cached while the process has one thread: larger cached
- * cells, pinned wherever they were freed, split the free space that large
- * blocks need (tests-git's replays: 4.8 MB peak RSS with 1 KiB, 3.6 MB
- * with 256 B, docs/BENCHMARKS.md). */
-#define CACHE_ONLY_MAX 256
-#define CACHE_TOP      (ONLY_THREAD() ? CACHE_ONLY_MAX / WEE_GRANULE + 1 : CACHE_BINS) /* bins used */
+#define CACHE_HOLD     (ONLY_THREAD() ? 16 : 32)                 /* blocks a bin holds */
+#define CACHE_BYTES    (ONLY_THREAD() ? 64 * 1024 : 1024 * 1024) /* bytes a cache holds */
+#define CACHE_ONLY_MAX ((size_t)256)
+#define CACHE_TOP      (ONLY_THREAD() ? CACHE_ONLY_MAX / GRANULE + 1 : CACHE_BINS) /* bins used */
 
 enum { CACHE_NEW, CACHE_OPEN, CACHE_CLOSED };
 
@@ -43,23 +44,32 @@ typedef struct thread_cache {
     void *bins[CACHE_BINS];
     unsigned char held[CACHE_BINS]; /* blocks in each bin */
     unsigned char state;
-    size_t bytes;            /* in the bins */
-    wee_cache_counts counts; /* served from the cache, not yet counted by the heap */
+    size_t bytes; /* in the bins */
 } thread_cache;
 
 static __thread thread_cache cache __attribute__((tls_model("initial-exec")));
 static pthread_key_t cache_key;
 static int key_ready; /* written once by the constructor, before any thread */
 
+/* Frees bin k's blocks after the first `keep`. */
+static void cache_trim(size_t k, size_t keep) {
+    void **last = (void **)&cache.bins[k];
+    for (size_t i = 0; i < keep; i++)
+        last = *last;
+    for (void **b = *last, **next; b; b = next) {
+        next = *b;
+        cache.bytes -= k * GRANULE;
+        wee_dealloc(b, k * GRANULE - WORD, GRANULE);
+    }
+    *last = NULL;
+    cache.held[k] = (unsigned char)keep;
+}
+
 static void cache_close(void *unused) {
     (void)unused;
     cache.state = CACHE_CLOSED; /* frees from here on go to the heap */
-    for (size_t k = 0; k < CACHE_BINS; k++) {
-        wee_block_drain(&wee_heap_default, cache.bins[k], &cache.counts);
-        cache.bins[k] = NULL;
-        cache.held[k] = 0;
-        cache.bytes = 0;
-    }
+    for (size_t k = 0; k < CACHE_BINS; k++)
+        cache_trim(k, 0);
 }
 
 __attribute__((constructor)) static void cache_init(void) {
@@ -80,66 +90,43 @@ static int cache_open(void) {
     return 1;
 }
 
-/* The bin of cell size `size`, rounded up (`up`) or down; CACHE_BINS when
- * the size is not cached. */
-static size_t cache_bin(size_t size, size_t up) {
-    if (size <= CACHE_EXACT)
-        return size / WEE_GRANULE;
-    if (size > CACHE_MAX)
-        return CACHE_BINS;
-    return CACHE_EXACT / WEE_GRANULE + (size - CACHE_EXACT + up * (CACHE_STEP - 1)) / CACHE_STEP;
-}
-
-/* The cell size of bin k. */
-static size_t cache_bin_size(size_t k) {
-    size_t exact = CACHE_EXACT / WEE_GRANULE;
-    return k <= exact ? k * WEE_GRANULE : CACHE_EXACT + (k - exact) * CACHE_STEP;
-}
-
-/* Frees bin k's blocks after the first `keep`. */
-static void cache_trim(size_t k, size_t keep) {
-    void **last = (void **)&cache.bins[k];
-    for (size_t i = 0; i < keep; i++)
-        last = *last;
-    for (void **b = *last; b; b = *b)
-        cache.bytes -= cell_size(cell_of(b));
-    wee_block_drain(&wee_heap_default, *last, &cache.counts);
-    *last = NULL;
-    cache.held[k] = (unsigned char)keep;
-}
+/* The bin of a block of `size` bytes aligned to 16: the multiple of 16 its
+ * size and the size word in front round up to, which the core guarantees
+ * makes blocks interchangeable. */
+static size_t cache_bin(size_t size) { return (size + WORD + GRANULE - 1) / GRANULE; }
 
 void *wee_cache_take(size_t size) {
-    size_t k = cache_bin(size, 1);
+    size_t k = cache_bin(size);
     if (k >= CACHE_TOP || !cache_open())
         return NULL;
-    void *block = cache.bins[k];
+    void **block = cache.bins[k];
     if (!block) {
-        size_t got = wee_block_fill(&wee_heap_default, cache_bin_size(k) - CELL_HEADER,
-                                    CACHE_HOLD / 2, &block, &cache.counts);
+        size_t n = CACHE_HOLD / 2, got = 0;
+        for (; got < n; got++) {
+            void **b = wee_alloc(k * GRANULE - WORD, GRANULE);
+            if (!b)
+                break;
+            *b = block;
+            block = b;
+        }
         if (!got)
             return NULL;
         cache.held[k] = (unsigned char)got;
-        for (void **b = block; b; b = *b)
-            cache.bytes += cell_size(cell_of(b));
+        cache.bytes += got * k * GRANULE;
     }
-    size_t cell = cell_size(cell_of(block)); /* a refill may give a larger cell */
-    cache.bins[k] = *(void **)block;
+    cache.bins[k] = *block;
     cache.held[k]--;
-    cache.bytes -= cell;
-    cache.counts.allocs++;
-    cache.counts.live += cell;
+    cache.bytes -= k * GRANULE;
     return block;
 }
 
-int wee_cache_keep(void *block) {
-    size_t size = cell_size(cell_of(block)), k = cache_bin(size, 0);
-    if (k >= CACHE_TOP || !cache_open())
+int wee_cache_keep(void *block, size_t word) {
+    size_t k = cache_bin(word);
+    if ((word & ALIGNED) || k >= CACHE_TOP || !cache_open())
         return 0;
     *(void **)block = cache.bins[k];
     cache.bins[k] = block;
-    cache.bytes += size;
-    cache.counts.deallocs++;
-    cache.counts.live -= size;
+    cache.bytes += k * GRANULE;
     size_t hold = CACHE_HOLD;
     if (cache.bytes > CACHE_BYTES) /* first the bins no longer used (a forked child) */
         for (size_t j = CACHE_TOP; j < CACHE_BINS; j++)
@@ -148,9 +135,4 @@ int wee_cache_keep(void *block) {
     if (++cache.held[k] > hold || cache.bytes > CACHE_BYTES)
         cache_trim(k, hold / 2 < cache.held[k] ? hold / 2 : cache.held[k] / 2);
     return 1;
-}
-
-void wee_cache_sync(void) {
-    if (cache.counts.allocs || cache.counts.deallocs)
-        wee_block_drain(&wee_heap_default, NULL, &cache.counts);
 }

@@ -1,14 +1,14 @@
 /*
  * Thread caches in front of the default heap (unix shim).
  *
- * Each thread keeps a few freed small blocks per cell size and hands them out
- * again without taking the heap's lock; it refills and empties its bins in
- * batches, one lock per batch. Threads therefore share the heap's lock only
- * once every few operations, and the frees and allocations of a busy size
- * skip the free lists altogether. Blocks in a cache stay allocated cells of
- * the heap, counted as cached_bytes in its statistics; a thread's cache goes
- * back to the heap when the thread exits. wee_cache_sync() (declared in
- * heap.h, where the core looks for it) hands a thread's counts over.
+ * Each thread keeps a few freed small blocks per size and hands them out
+ * again without taking the heap's lock; it refills and empties its bins a
+ * few blocks at a time. Threads therefore share the heap's lock only once
+ * every few operations. Blocks in a cache stay allocated blocks of the heap
+ * (counted in its live bytes); a thread's cache goes back to the heap when
+ * the thread exits. The cache uses the core's public API only: a bin holds
+ * blocks whose sizes, plus the word in front, round up to the same multiple
+ * of 16, which the core guarantees are interchangeable.
  *
  * Builds without the cache (wasm32, extra assertions) get empty inline
  * functions, so the shim calls them unconditionally.
@@ -23,19 +23,22 @@
 #endif
 
 #if WEE_SHIM_CACHE
-/* A block of cell size `size` from this thread's cache, refilled from the
- * heap when empty; NULL when the size is not cached or memory is out. */
+/* A 16-aligned block of `size` bytes with a word in front, from this
+ * thread's cache, refilled from the heap when empty; NULL when the size is
+ * not cached or memory is out. */
 void *wee_cache_take(size_t size);
-/* Keeps freed `block` in this thread's cache. Returns 0 when the cache does
- * not take it (the caller frees it to the heap). */
-int wee_cache_keep(void *block);
+/* Keeps freed `block` in this thread's cache; `word` is its size word.
+ * Returns 0 when the cache does not take it (the caller frees it to the
+ * heap). */
+int wee_cache_keep(void *block, size_t word);
 #else
 static inline void *wee_cache_take(size_t size) {
     (void)size;
     return NULL;
 }
-static inline int wee_cache_keep(void *block) {
+static inline int wee_cache_keep(void *block, size_t word) {
     (void)block;
+    (void)word;
     return 0;
 }
 #endif

@@ -1,49 +1,35 @@
 /*
- * The libc allocation functions over the sized core.
+ * The libc allocation functions over the sized core, through its public API
+ * only (include/wee_alloc.h).
  *
  * Every pointer handed out is preceded by one hidden word holding the size
  * it was requested with, so free() can give the core its size back:
  *
- *     cell header (2 words) | size word | user data ...
- *                                       ^ pointer returned, 16-aligned
+ *     size word | user data ...
+ *               ^ pointer returned, aligned to 16 or more
  *
- * The core places every cell's data one word below a 16-byte boundary, so
- * the prefixed pointer is aligned to alignof(max_align_t) (16) while small
- * requests still come from the O(1) size classes. Larger alignments ask the
- * core for a block whose data plus one word is so aligned.
+ * The core keeps that word for us: every request asks for an alignment of
+ * 16 or more, and the core then gives the word in front of the pointer to
+ * the block. The size word's top bit marks a block aligned above 16; the
+ * core takes any alignment above 16 back for such a block, so the shim
+ * needs to remember no more.
  *
  * Failures follow C11/POSIX: NULL and errno = ENOMEM on exhaustion or size
  * overflow, EINVAL for an alignment that is not a power of two; a failed
  * realloc leaves the old block untouched; free() never changes errno.
- * Defining WEE_SHIM_PREFIX renames every function to wee_shim_NAME, so the
- * shim can be tested beside another malloc (for sanitizer runs).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cache.h"
-#include "heap.h"
 #include "shim.h"
+#include "wee_alloc.h"
 
-#ifdef WEE_SHIM_PREFIX
-#define WEE_SHIM(name) wee_shim_##name
-#else
-#define WEE_SHIM(name) name
-#endif
-
-#define SHIM_ALIGN WEE_GRANULE /* alignof(max_align_t) on the targets we serve */
-
-static size_t *prefix_of(void *ptr) { return (size_t *)ptr - 1; }
-
-/* The user's pointer into `block` (NULL for none), with the size recorded
- * in front of it. */
-static void *shim_user(size_t *block, size_t size) {
-    if (!block)
-        return NULL;
-    *block = size;
-    return block + 1;
-}
+#define SHIM_ALIGN ((size_t)16)              /* alignof(max_align_t) on the targets we serve */
+#define SHIM_MAX   ((size_t)PTRDIFF_MAX / 2) /* larger requests fail, as glibc's do */
+#define ALIGNED    ((size_t)1 << (8 * sizeof(size_t) - 1)) /* size word: aligned above 16 */
 
 /* A pointer, or NULL with errno ENOMEM. */
 static void *shim_enomem(void *ptr) {
@@ -52,17 +38,29 @@ static void *shim_enomem(void *ptr) {
     return ptr;
 }
 
-/* A block for `size` bytes aligned to `align` (16 or more) with the size
- * recorded in front: returns the user's pointer, or NULL with errno ENOMEM. */
+/* The user's pointer (NULL for none), with `word` recorded in front of it. */
+static void *shim_user(size_t *user, size_t word) {
+    if (user)
+        user[-1] = word;
+    return shim_enomem(user);
+}
+
+/* The alignment the core knows a block by: 16, or any above. */
+static size_t shim_align(size_t word) { return word & ALIGNED ? 2 * SHIM_ALIGN : SHIM_ALIGN; }
+
+/* A block of `size` bytes aligned to `align` (a power of two): returns the
+ * user's pointer, or NULL with errno ENOMEM. */
 static void *shim_alloc(size_t size, size_t align) {
-    size_t *block = NULL;
-    if (size <= WEE_BYTES_MAX && align <= WEE_ALIGN_MAX) {
-        if (align <= WEE_GRANULE)
-            block = wee_cache_take(cell_size_for(size + WEE_WORD));
-        if (!block)
-            block = wee_block_alloc(&wee_heap_default, size + WEE_WORD, align);
+    size_t *user = NULL;
+    if (size <= SHIM_MAX && align <= SHIM_MAX) {
+        if (align <= SHIM_ALIGN) {
+            align = SHIM_ALIGN;
+            user = wee_cache_take(size);
+        }
+        if (!user)
+            user = wee_heap_alloc(wee_default_heap(), size, align);
     }
-    return shim_enomem(shim_user(block, size));
+    return shim_user(user, size | (align > SHIM_ALIGN ? ALIGNED : 0));
 }
 
 static void *shim_aligned(size_t align, size_t size) {
@@ -70,7 +68,7 @@ static void *shim_aligned(size_t align, size_t size) {
         errno = EINVAL;
         return NULL;
     }
-    return shim_alloc(size, align < SHIM_ALIGN ? SHIM_ALIGN : align);
+    return shim_alloc(size, align);
 }
 
 /* count * size, or SIZE_MAX (which no allocation satisfies) on overflow. */
@@ -79,21 +77,17 @@ static size_t shim_product(size_t count, size_t size) {
     return __builtin_mul_overflow(count, size, &total) ? SIZE_MAX : total;
 }
 
-WEE_API void *WEE_SHIM(malloc)(size_t size) { return shim_alloc(size, SHIM_ALIGN); }
+WEE_API void *malloc(size_t size) { return shim_alloc(size, SHIM_ALIGN); }
 
-/* Linked with malloc: tells the backend that no other allocator shares the
- * platform's heap (see src/backend_wasm.c). */
-const char wee_shim_owns_malloc = 1;
-
-WEE_API void WEE_SHIM(free)(void *ptr) {
-    if (ptr) {
-        size_t *block = prefix_of(ptr);
-        if (!wee_cache_keep(block))
-            wee_block_free(&wee_heap_default, block, *block + WEE_WORD);
-    }
+WEE_API void free(void *ptr) {
+    if (!ptr)
+        return;
+    size_t word = ((size_t *)ptr)[-1];
+    if (!wee_cache_keep(ptr, word))
+        wee_heap_dealloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word));
 }
 
-WEE_API void *WEE_SHIM(calloc)(size_t count, size_t size) {
+WEE_API void *calloc(size_t count, size_t size) {
     size_t total = shim_product(count, size);
     void *ptr = shim_alloc(total, SHIM_ALIGN);
     if (ptr)
@@ -101,25 +95,26 @@ WEE_API void *WEE_SHIM(calloc)(size_t count, size_t size) {
     return ptr;
 }
 
-WEE_API void *WEE_SHIM(realloc)(void *ptr, size_t size) {
+/* A block aligned above 16 stays aligned to 32 at least, and keeps its mark. */
+WEE_API void *realloc(void *ptr, size_t size) {
     if (!ptr)
         return shim_alloc(size, SHIM_ALIGN);
-    /* moves all of the old block's capacity: malloc_usable_size() promised it */
-    size_t *block = NULL;
-    if (size <= WEE_BYTES_MAX)
-        block = wee_block_realloc(&wee_heap_default, prefix_of(ptr), size + WEE_WORD, SHIM_ALIGN);
-    return shim_enomem(shim_user(block, size));
+    size_t word = ((size_t *)ptr)[-1];
+    void *moved = NULL;
+    if (size <= SHIM_MAX)
+        moved = wee_heap_realloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word), size);
+    return shim_user(moved, size | (word & ALIGNED));
 }
 
-WEE_API void *WEE_SHIM(reallocarray)(void *ptr, size_t count, size_t size) {
-    return WEE_SHIM(realloc)(ptr, shim_product(count, size));
+WEE_API void *reallocarray(void *ptr, size_t count, size_t size) {
+    return realloc(ptr, shim_product(count, size));
 }
 
-WEE_API int WEE_SHIM(posix_memalign)(void **out, size_t align, size_t size) {
+WEE_API int posix_memalign(void **out, size_t align, size_t size) {
     if (align < sizeof(void *) || (align & (align - 1)) != 0)
         return EINVAL;
     int saved = errno; /* reports through its result, errno untouched */
-    void *ptr = shim_alloc(size, align < SHIM_ALIGN ? SHIM_ALIGN : align);
+    void *ptr = shim_alloc(size, align);
     if (!ptr) {
         errno = saved;
         return ENOMEM;
@@ -128,17 +123,15 @@ WEE_API int WEE_SHIM(posix_memalign)(void **out, size_t align, size_t size) {
     return 0;
 }
 
-WEE_API void *WEE_SHIM(aligned_alloc)(size_t align, size_t size) {
-    return shim_aligned(align, size);
-}
+WEE_API void *aligned_alloc(size_t align, size_t size) { return shim_aligned(align, size); }
 
-WEE_API void *WEE_SHIM(memalign)(size_t align, size_t size) { return shim_aligned(align, size); }
+WEE_API void *memalign(size_t align, size_t size) { return shim_aligned(align, size); }
 
-WEE_API void *WEE_SHIM(valloc)(size_t size) { return shim_aligned(wee_shim_page_size(), size); }
+WEE_API void *valloc(size_t size) { return shim_aligned(wee_shim_page_size(), size); }
 
-WEE_API void *WEE_SHIM(pvalloc)(size_t size) {
+WEE_API void *pvalloc(size_t size) {
     size_t page = wee_shim_page_size();
-    if (size > WEE_BYTES_MAX) {
+    if (size > SHIM_MAX) {
         errno = ENOMEM;
         return NULL;
     }
@@ -146,6 +139,9 @@ WEE_API void *WEE_SHIM(pvalloc)(size_t size) {
     return shim_aligned(page, size);
 }
 
-WEE_API size_t WEE_SHIM(malloc_usable_size)(void *ptr) {
-    return ptr ? wee_block_capacity(&wee_heap_default, prefix_of(ptr)) - WEE_WORD : 0;
+WEE_API size_t malloc_usable_size(void *ptr) {
+    if (!ptr)
+        return 0;
+    size_t word = ((size_t *)ptr)[-1];
+    return wee_heap_usable_size(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word));
 }

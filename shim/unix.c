@@ -72,7 +72,6 @@ __attribute__((destructor)) static void shim_report(void) {
     put_field(buf, &len, "peak_bytes", s.peak_bytes);
     put_field(buf, &len, "backend_bytes", s.backend_bytes);
     put_field(buf, &len, "regions", s.regions);
-    put_field(buf, &len, "cached_bytes", s.cached_bytes);
     buf[len++] = '\n';
     ssize_t n = write(stats_fd, buf, len);
     (void)n;

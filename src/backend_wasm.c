@@ -6,9 +6,10 @@
  * initial memory, then pages asked of memory.grow as the cursor passes the
  * end. That initial memory is ours only when the malloc shim is linked:
  * otherwise wasi-libc's own malloc takes it, and the cursor starts at the
- * memory's end. Successive grows are therefore adjacent and the core extends its last
- * region instead of starting new ones. Memory another party grew (a program
- * calling memory.grow itself) is skipped, never handed out.
+ * memory's end. The build says which: libwee_malloc's backend is compiled
+ * with WEE_BACKEND_OWNS_HEAP_BASE=1, libwee_alloc's without. Successive grows are therefore
+ * adjacent and the core extends its last region instead of starting new ones. Memory another party
+ * grew (a program calling memory.grow itself) is skipped, never handed out.
  *
  * Without threads (WEE_THREADS=OFF, the default for wasm32) nothing runs
  * concurrently and the lock is empty (backend.h); compiling such a build
@@ -22,10 +23,11 @@
 
 #define WASM_PAGE ((size_t)65536)
 
+#ifndef WEE_BACKEND_OWNS_HEAP_BASE
+#define WEE_BACKEND_OWNS_HEAP_BASE 0
+#endif
+
 extern unsigned char __heap_base;
-/* Defined by the malloc shim (shim/malloc.c): linked only when wasi-libc's
- * malloc is not. */
-extern const char wee_shim_owns_malloc __attribute__((weak));
 
 static uintptr_t cursor; /* start of the memory not handed out yet */
 static uintptr_t limit;  /* end of the memory that is ours; 0 before the first grow */
@@ -56,7 +58,8 @@ void *wee_backend_grow(size_t bytes) {
     GROW_LOCK();
     uintptr_t end = __builtin_wasm_memory_size(0) * WASM_PAGE, at = cursor, top = limit;
     if (end != top) /* the first grow, or memory.grow was called by someone else */
-        at = top || !&wee_shim_owns_malloc ? end : ((uintptr_t)&__heap_base + 15) & ~(uintptr_t)15;
+        at = top || !WEE_BACKEND_OWNS_HEAP_BASE ? end
+                                                : ((uintptr_t)&__heap_base + 15) & ~(uintptr_t)15;
     if (end - at < bytes) {
         size_t pages = (bytes - (end - at) + WASM_PAGE - 1) / WASM_PAGE;
         if (__builtin_wasm_memory_grow(0, pages) == SIZE_MAX)

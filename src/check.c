@@ -25,8 +25,9 @@ void wee_poison_check(const void *from, const void *to, int fill) {
             wee_fail("wee_alloc: freed memory was written to\n");
 }
 
-/* Cells a quick check looks at on each list: cells are pushed and carved at
- * the heads, so the heads are where a recent operation left its marks. */
+/* Cells (and runs) a quick check looks at on each list: they are pushed and
+ * taken at the heads, so the heads are where a recent operation left its
+ * marks. */
 #define CHECK_QUICK_CELLS 32
 
 /* Local invariants of one cell, as seen from its neighbours. */
@@ -40,8 +41,42 @@ static size_t cell_check(const cell *c) {
     return bad;
 }
 
+/* Runs a quick check looks at on each class list, and free slots of each. */
+#define CHECK_QUICK_RUNS  2
+#define CHECK_QUICK_SLOTS 4
+
+/* Invariants of one run of class k with free slots, reached through
+ * `slot`: its free slots lie on its slot grid and (full) number
+ * `slots - used`. */
+static size_t run_check(const run *r, run *const *slot, size_t k, int full) {
+    size_t bad = 0, free = 0, slots = (RUN_END - RUN_FIRST) / (k * WEE_GRANULE);
+    bad += r->pprev != slot || r->slot != k * WEE_GRANULE || !r->free || r->used >= slots;
+    for (void *const *s = r->free; s && free <= slots; s = *s) {
+        if (!full && free == CHECK_QUICK_SLOTS)
+            return bad;
+        size_t at = (size_t)((const char *)s - (const char *)r);
+        bad += at < RUN_FIRST || at >= RUN_END || (at - RUN_FIRST) % (k * WEE_GRANULE) != 0;
+        if (bad)
+            return bad; /* cannot walk further */
+        free++;
+    }
+    return bad + (free + r->used != slots);
+}
+
 size_t wee_check_locked(heap *h, int full) {
     size_t bad = 0, limit = h->stats.backend_bytes / CELL_MIN + 1, listed = 0;
+
+    for (size_t k = 1; k <= CLASS_COUNT; k++) {
+        run *const *slot = &h->runs[k];
+        size_t n = 0;
+        for (const run *r = *slot; r; slot = &r->next, r = *slot) {
+            if ((!full && ++n > CHECK_QUICK_RUNS) || ++listed > limit)
+                break;
+            bad += run_check(r, slot, k, full);
+        }
+    }
+    bad += h->run_bytes % WEE_GRANULE != 0 || h->slot_bytes > h->stats.live_bytes;
+    listed = 0;
 
     for (size_t k = 0; k < LIST_COUNT; k++) {
         cell **slot = &h->lists[k];
@@ -87,7 +122,7 @@ size_t wee_check_locked(heap *h, int full) {
     }
     bad += free_cells != listed;
     bad += walked > h->stats.backend_bytes;
-    bad += used != h->stats.live_bytes + h->stats.cached_bytes;
-    bad += (ptrdiff_t)(h->stats.live_bytes - h->stats.peak_bytes) > 0; /* counts may lag */
+    bad += used != h->stats.live_bytes - h->slot_bytes + h->run_bytes;
+    bad += h->stats.live_bytes > h->stats.peak_bytes;
     return bad;
 }

@@ -1,21 +1,18 @@
 /*
  * Free lists: every free cell is on exactly one doubly linked list chosen by
- * its size (heap.h): a size class of one cell size, or a bin of a size range.
- * A bitmap says which lists may hold cells; a bit is set when a cell is
- * pushed and cleared when a search finds the list empty.
+ * its size range (heap.h). A bitmap says which lists may hold cells; a bit
+ * is set when a cell is pushed and cleared when a search finds the list
+ * empty.
  *
- * Allocation takes the first cell that fits on the request's own list (any
- * cell of a class list fits), else the first cell of the smallest non-empty
- * list after it (any of those fits), else grows the heap and searches again:
- * small requests never cut into large free cells while smaller ones exist.
- * One cell is the last resort: the top, the free last cell of the newest
- * region. It is taken only when no other cell fits, so a large block freed
- * at the top is still whole when the next large request comes (small ones
- * would otherwise nibble at it and every large request would grow the heap).
- * It carves the request from the start of that cell, and the rest stays free
- * (re-filed by its new size) when it is big enough to be a cell. Freeing
- * merges a cell with both free neighbours at once, so no two free cells are
- * ever adjacent.
+ * Allocation is a good fit found in constant time, never a walk: the head
+ * of the request's own list when it is large enough, else the head of the
+ * first non-empty list after it (every cell there is larger than any size
+ * that maps to the request's list), else the heap grows and the search runs
+ * again. Small requests therefore take the smallest free cells that fit and
+ * leave the large ones, the newest region's top among them, whole. A cell is
+ * carved from its start and the rest stays free, re-filed by its new size,
+ * when it is big enough to be a cell. Freeing merges a cell with both free
+ * neighbours at once, so no two free cells are ever adjacent.
  *
  * Invariants: every region is tiled by cells linked both ways and ends in
  * its sentinel; a cell without CELL_ALLOCATED is on the list for its size.
@@ -83,21 +80,56 @@ static cell *cell_carve(heap *h, cell *c, size_t size) {
     return c;
 }
 
-/* Carves an allocated cell of `size` bytes from the first fitting free cell
- * of the request's list or the next non-empty ones; the newest region's last
- * cell (the top) only when no other fits, so that it stays whole for large
- * requests. NULL when no free cell fits. One carve call site, which -Oz then
- * inlines; itself inlined into both callers (wasm32 links only the first). */
-__attribute__((always_inline)) static inline cell *cell_take(heap *h, size_t size) {
-    cell *c = NULL, *top = NULL;
-    for (size_t k = list_index(size); !c && (k = list_find(h, k)) < LIST_COUNT; k++)
-        for (c = h->lists[k]; c; c = cell_links(c)->next)
-            if (cell_size(c) >= size) {
-                if (cell_next(c) != h->sentinel)
-                    break;
-                top = c;
-            }
-    return c || (c = top) ? cell_carve(h, c, size) : NULL;
+/* A free cell of at least `size` bytes: the head of the request's list when
+ * it is large enough, else the head of the first non-empty list after it.
+ * NULL when no free cell fits. */
+WEE_OUT_OF_LINE static cell *cell_fit(heap *h, size_t size) {
+    size_t k = list_index(size);
+    cell *c = h->lists[k];
+    if (!c || cell_size(c) < size) {
+        k = list_find(h, k + 1);
+        c = k < LIST_COUNT ? h->lists[k] : NULL;
+    }
+    return c;
+}
+
+/* Carves an allocated cell of `size` bytes from a free cell that fits. */
+static cell *cell_take(heap *h, size_t size) {
+    cell *c = cell_fit(h, size);
+    return c ? cell_carve(h, c, size) : NULL;
+}
+
+/* Makes an allocated cell of `size` bytes, its data plus one word aligned
+ * to `align`, from free cell `c`, which holds at least size + 2 * align +
+ * CELL_MIN bytes; what is left on either side stays free when it makes a
+ * cell. Carved from the high end of `c`, so that runs and other aligned
+ * cells do not land between a large block and the free space it may grow or
+ * merge into (other requests carve low), except from the top, the newest
+ * region's last cell, where they go low so that the rest stays whole and
+ * grows with the region. */
+WEE_COLD static cell *cell_carve_aligned(heap *h, cell *c, size_t size, size_t align) {
+    uintptr_t lead = CELL_HEADER + WEE_WORD, end = (uintptr_t)cell_next(c), at;
+    if (cell_next(c) == h->sentinel) {
+        at = (((uintptr_t)c + lead + align - 1) & ~(uintptr_t)(align - 1)) - lead;
+        if (at != (uintptr_t)c && at - (uintptr_t)c < CELL_MIN)
+            at += align;
+    } else {
+        at = ((end - size + lead) & ~(uintptr_t)(align - 1)) - lead;
+        if (end - at - size != 0 && end - at - size < CELL_MIN)
+            at -= align;
+    }
+    if (WEE_EXTRA_ASSERTIONS)
+        wee_poison_check((void *)(at == (uintptr_t)c ? (uintptr_t)(cell_links(c) + 1) : at),
+                         (char *)at + size, POISON_MAIN);
+    list_unlink(c);
+    cell *n = c;
+    if (at != (uintptr_t)c) {
+        n = cell_split(c, at);
+        list_push(h, c);
+    }
+    n->next |= CELL_ALLOCATED;
+    wee_cell_shrink_locked(h, n, size);
+    return n;
 }
 
 /* Takes more memory from the backend, enough for a cell of `need` bytes
@@ -106,7 +138,7 @@ __attribute__((always_inline)) static inline cell *cell_take(heap *h, size_t siz
  * sentinel becomes that cell (merging with a free last cell) and a new
  * sentinel closes the region; otherwise a new region starts, its base word
  * linking the one before. Returns 0 when the backend fails. */
-static int heap_grow_locked(heap *h, size_t need) {
+WEE_COLD static int heap_grow_locked(heap *h, size_t need) {
     cell *s = h->sentinel;
     need += 3 * WEE_GRANULE;
     size_t bytes = need < WEE_GROW_MIN_BYTES ? WEE_GROW_MIN_BYTES : need;
@@ -134,14 +166,31 @@ static int heap_grow_locked(heap *h, size_t need) {
 }
 
 cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
+    if (WEE_RUNS && align > WEE_GRANULE) {
+        size_t need = size + 2 * align + CELL_MIN;
+        cell *c;
+        while (!(c = cell_fit(h, need)))
+            if (!heap_grow_locked(h, need))
+                return NULL;
+        if (cell_next(c) == h->sentinel) { /* the top: the last resort */
+            cell *other = cell_links(c)->next;
+            size_t k = list_find(h, list_index(cell_size(c)) + 1);
+            if (other && cell_size(other) >= need)
+                c = other;
+            else if (k < LIST_COUNT)
+                c = h->lists[k];
+        }
+        return cell_carve_aligned(h, c, size, align);
+    }
     if (align > WEE_GRANULE) {
-        /* room for a free gap of at least CELL_MIN in front of an aligned
-         * cell; the gap and the rest go back */
-        cell *c = wee_cell_alloc_locked(h, size + align + CELL_MIN, WEE_GRANULE);
+        /* the smallest build: room for the aligned cell at any phase with a
+         * gap in front of it that makes a free cell of its own */
+        cell *c = wee_cell_alloc_locked(h, size + align + CELL_MIN - WEE_GRANULE, WEE_GRANULE);
         if (c) {
             uintptr_t lead = CELL_HEADER + WEE_WORD;
-            uintptr_t at = ((uintptr_t)c + CELL_MIN + lead + align - 1) & ~(uintptr_t)(align - 1);
-            cell *n = cell_split(c, at - lead);
+            uintptr_t at =
+                (((uintptr_t)c + CELL_MIN + lead + align - 1) & ~(uintptr_t)(align - 1)) - lead;
+            cell *n = cell_split(c, at);
             wee_cell_free_locked(h, c);
             c = n;
             wee_cell_shrink_locked(h, c, size);
@@ -154,14 +203,6 @@ cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
             return c;
     } while (heap_grow_locked(h, size));
     return NULL;
-}
-
-cell *wee_cell_alloc_run_locked(heap *h, size_t size, size_t n) {
-    cell *c = cell_take(h, size * n); /* a run is not worth growing the heap */
-    if (c)
-        for (cell *p = c; --n; p = cell_split(p, (uintptr_t)p + size))
-            ;
-    return c;
 }
 
 void wee_cell_free_locked(heap *h, cell *c) {

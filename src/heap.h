@@ -1,6 +1,18 @@
 /*
  * The heap's state and the functions the core's files share.
  *
+ * Two allocators share one heap and its lock:
+ *
+ *  - runs (run.c) serve small blocks, up to SMALL_MAX bytes with alignment
+ *    up to 16. A run is one cell of RUN_BYTES whose data starts one word
+ *    below a RUN_BYTES boundary; it holds slots of one size class, carries
+ *    no per-slot header, and is found from a slot's address by rounding
+ *    down to that boundary. The class comes from the size the caller frees
+ *    with, so a slot needs no header at all;
+ *  - cells (cell.h, free_list.c) serve everything else and the runs
+ *    themselves: boundary-tagged blocks on segregated free lists with a
+ *    bitmap, good fit in O(1), merged with both neighbours on free.
+ *
  * Everything here is internal (hidden visibility). Functions whose name ends
  * in _locked must be called with the heap's lock held.
  */
@@ -10,33 +22,83 @@
 #include "cell.h"
 #include "wee_alloc.h"
 
-#ifndef WEE_SIZE_CLASSES
-#define WEE_SIZE_CLASSES 1
-#endif
 #ifndef WEE_EXTRA_ASSERTIONS
 #define WEE_EXTRA_ASSERTIONS 0
 #endif
+/* The smallest build (WEE_TINY, the default of MinSizeRel builds) leaves
+ * out the runs, so that every block is a cell, and growing a cell in place:
+ * realloc then grows a block by moving it (and still shrinks in place). */
+#ifndef WEE_TINY
+#define WEE_TINY 0
+#endif
+#define WEE_RUNS          (!WEE_TINY)
+#define WEE_GROW_IN_PLACE (!WEE_TINY)
 
-/* Free lists. Size classes: one list per cell size up to CLASS_MAX bytes
- * (256 words of data), indexed by size / WEE_GRANULE; every cell on one is
- * the same size. Bins, after the classes: larger cells by size range, two
- * bins per power of two from the first size above the classes, and a last
- * bin for everything from 2^(BIN_LOG_MIN + BIN_LEVELS) up. Without size
- * classes the bins start at CELL_MIN. */
+/* For paths that run once in many operations (growing the heap, making a
+ * run), and for a search that several paths share: kept out of line so
+ * that the code stays small at -O2 too (the smallest build leaves such
+ * choices to -Oz). */
+#if WEE_TINY
+#define WEE_COLD
+#define WEE_OUT_OF_LINE
+#else
+#define WEE_COLD        __attribute__((noinline, cold))
+#define WEE_OUT_OF_LINE __attribute__((noinline))
+#endif
+
 #define BITS_PER_WORD (8 * sizeof(uintptr_t))
 #define FLOOR_LOG2(x) (BITS_PER_WORD - 1 - (size_t)__builtin_clzl(x))
-#define CLASS_MAX     ((256 * WEE_WORD + CELL_HEADER + WEE_GRANULE - 1) / WEE_GRANULE * WEE_GRANULE)
-#define CLASS_COUNT   (WEE_SIZE_CLASSES ? CLASS_MAX / WEE_GRANULE + 1 : 0)
-#define BIN_LOG_MIN   FLOOR_LOG2(WEE_SIZE_CLASSES ? CLASS_MAX + WEE_GRANULE : CELL_MIN)
-#define BIN_LEVELS    20
-#define LIST_COUNT    (CLASS_COUNT + 2 * BIN_LEVELS + 1)
-#define LIST_WORDS    ((LIST_COUNT + BITS_PER_WORD - 1) / BITS_PER_WORD)
+
+/* --- Small blocks: runs of slots (run.c) ------------------------------ */
+
+/* Blocks of up to SMALL_MAX bytes (alignment 16 or less) are slots; slot
+ * sizes are the multiples of 16 up to it, one class each. */
+#define SMALL_MAX   ((size_t)512)
+#define CLASS_COUNT (SMALL_MAX / WEE_GRANULE)
+/* A run: one cell of RUN_BYTES, its data one word below a multiple of
+ * RUN_BYTES, where the run's header starts. */
+#define RUN_BYTES ((size_t)4096)
+
+/* A run's header, at a multiple of RUN_BYTES. Invariants: `used` slots are
+ * handed out and the others are on `free`; the run is on its class's list
+ * exactly when `free` is not empty. */
+typedef struct run {
+    void *free;         /* free slots, linked through their first words */
+    struct run *next;   /* next run of the class with free slots */
+    struct run **pprev; /* the slot that points at this run */
+    uint32_t used;      /* slots handed out */
+    uint32_t slot;      /* slot size in bytes */
+} run;
+
+/* The first slot's offset from the run header: slot + one word is
+ * 16-aligned, like every cell's data. */
+#define RUN_FIRST (((sizeof(run) + WEE_WORD + WEE_GRANULE - 1) & ~(WEE_GRANULE - 1)) - WEE_WORD)
+/* The end of a run's slots, from its header: the run cell's end. */
+#define RUN_END (RUN_BYTES - CELL_HEADER - WEE_WORD)
+
+_Static_assert((RUN_BYTES & (RUN_BYTES - 1)) == 0, "runs are found by rounding down");
+_Static_assert(RUN_FIRST + 4 * SMALL_MAX <= RUN_END, "a run holds four of the largest slots");
+
+/* --- Large blocks: free lists of cells (free_list.c) ------------------ */
+
+/* Lists by size range: LIST_SUB lists per power of two from CELL_MIN, and a
+ * last one for everything from 2^(LIST_LOG_MIN + LIST_LEVELS) up. Every cell on list k is at least
+ * list_floor(k) bytes. */
+#define LIST_SUB_LOG 2
+#define LIST_SUB     ((size_t)1 << LIST_SUB_LOG)
+#define LIST_LOG_MIN FLOOR_LOG2(CELL_MIN)
+#define LIST_LEVELS  (sizeof(void *) > 4 ? 32 : 27)
+#define LIST_COUNT   (LIST_SUB * LIST_LEVELS + 1)
+#define LIST_WORDS   ((LIST_COUNT + BITS_PER_WORD - 1) / BITS_PER_WORD)
 
 typedef struct heap {
     wee_lock lock;
     cell *sentinel; /* the newest region's sentinel (its end: cell_next) */
     void **regions; /* newest region's base; each base holds the one before */
     wee_stats stats;
+    size_t run_bytes;                /* bytes of cells that are runs */
+    size_t slot_bytes;               /* bytes of slots handed out (in live_bytes too) */
+    run *runs[CLASS_COUNT + 1];      /* per class (index: slot / 16), runs with free slots */
     uintptr_t list_bits[LIST_WORDS]; /* bit k set when lists[k] is not empty (and
                                         perhaps when it is: cleared lazily) */
     cell *lists[LIST_COUNT];         /* free cells, doubly linked through cell_links() */
@@ -61,38 +123,27 @@ static inline heap *heap_of(wee_heap *h) { return (heap *)(void *)h; }
 /* Writes msg through the backend and traps. */
 _Noreturn void wee_fail(const char *msg);
 /* Counts broken invariants. Quick (full == 0): the first cells of every free
- * list. Full: every free list, and every cell of every region. */
+ * list and the first runs of every class. Full: every free list, every run
+ * with free slots, and every cell of every region. */
 size_t wee_check_locked(heap *h, int full);
 /* Fills [from, to) with `fill` (extra-assertion builds). */
 void wee_poison(void *from, void *to, int fill);
 /* Asserts that [from, to) still holds `fill`: catches writes after free. */
 void wee_poison_check(const void *from, const void *to, int fill);
 
-/* --- Free lists (free_list.c) ---------------------------------------- */
+/* --- Cells (free_list.c) ----------------------------------------------- */
 
-/* The list a free cell of `size` bytes belongs on. Lists are ordered by
- * size: every cell on a list is larger than any size that maps to an
- * earlier list. Inlined even at -Oz: every allocation and free computes it,
- * and on wasm32 the call costs more than its body (docs/BENCHMARKS.md). */
+/* The list a free cell of `size` bytes belongs on. */
 __attribute__((always_inline)) static inline size_t list_index(size_t size) {
-    if (WEE_SIZE_CLASSES && size <= CLASS_MAX)
-        return size / WEE_GRANULE;
     size_t log = FLOOR_LOG2(size);
-    size_t k = CLASS_COUNT + 2 * (log - BIN_LOG_MIN) + (size >> (log - 1) & 1);
+    size_t k = LIST_SUB * (log - LIST_LOG_MIN) + (size >> (log - LIST_SUB_LOG) & (LIST_SUB - 1));
     return k < LIST_COUNT ? k : LIST_COUNT - 1;
 }
 
 /* Returns an allocated cell of at least `size` bytes (a cell size) whose
  * data plus one word is aligned to `align` (a power of two; 16 and below
- * need nothing beyond the cell phase): the first fitting cell on the
- * request's own list, else the first cell of the next non-empty list (the
- * newest region's free last cell only when no other fits), else fresh
- * memory from the backend. NULL when the backend fails. */
+ * need nothing beyond the cell phase), or NULL when the backend fails. */
 cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align);
-/* Returns the first of n adjacent allocated cells of `size` bytes (the last
- * may be larger), carved from one free cell; cell_next leads from one to
- * the next. NULL when no free cell holds them: it never grows the heap. */
-cell *wee_cell_alloc_run_locked(heap *h, size_t size, size_t n);
 /* Frees an allocated cell, merging it with both neighbours when free. */
 void wee_cell_free_locked(heap *h, cell *c);
 /* Shortens allocated cell `c` to `size` bytes and frees the rest, when the
@@ -102,47 +153,21 @@ void wee_cell_shrink_locked(heap *h, cell *c, size_t size);
  * successor. Returns 1 on success. */
 int wee_cell_grow_locked(cell *c, size_t size);
 
-/* --- Blocks: the cell API the malloc shim builds on (wee_alloc.c) ------- */
+/* --- Slots (run.c) ----------------------------------------------------- */
 
-/* A block is a cell's data. wee_block_alloc returns a block of at least
- * `bytes` bytes, bytes <= WEE_BYTES_MAX, with (block + one word) aligned to
- * max(align, 16). NULL when memory is out. */
-void *wee_block_alloc(wee_heap *h, size_t bytes, size_t align);
-/* Frees a block; `bytes` is the size it was requested with. */
-void wee_block_free(wee_heap *h, void *block, size_t bytes);
-/* Resizes a block to at least `bytes` (<= WEE_BYTES_MAX): in place when its
- * neighbours allow, otherwise by moving as much of it as the new size holds
- * into a new block aligned as by wee_block_alloc(bytes, align) and freeing
- * the old one. Returns the block, or NULL with the old block untouched. */
-void *wee_block_realloc(wee_heap *h, void *block, size_t bytes, size_t align);
-/* Usable bytes of a block. */
-size_t wee_block_capacity(wee_heap *h, void *block);
-
-/* Batches for a cache of blocks in front of the heap (the shim's thread
- * caches), each under one lock. A cache counts what it serves by itself:
- * allocations and deallocations, and `live`, the bytes of cells it handed
- * out minus those it took back (modulo SIZE_MAX + 1). Each batch hands the
- * counts to the heap's statistics and zeroes them. Cells in a cache count
- * as cached_bytes, cells handed out from it as live_bytes.
- *
- * wee_block_fill makes up to n blocks of `bytes` and links them through
- * their first words into *list (NULL-terminated); returns how many (0 when
- * out of memory). While other threads run, the blocks are one run of
- * adjacent cells, so that two threads' cached blocks share no cache line
- * but at the run's ends. wee_block_drain frees a list linked the same way (NULL:
- * none, to hand in counts only). */
-typedef struct wee_cache_counts {
-    size_t allocs, deallocs, live;
-} wee_cache_counts;
-
-size_t wee_block_fill(wee_heap *h, size_t bytes, size_t n, void **list, wee_cache_counts *counts);
-void wee_block_drain(wee_heap *h, void *list, wee_cache_counts *counts);
+/* The class of a small block of `bytes` (1 to SMALL_MAX): its slot size / 16. */
+static inline size_t class_of(size_t bytes) { return (bytes + WEE_GRANULE - 1) / WEE_GRANULE; }
+/* A free slot of class k, or NULL when the backend fails. */
+void *wee_slot_alloc_locked(heap *h, size_t k);
+/* Frees a slot of class k; a run left empty goes back to the cells unless
+ * it is the class's last run with free slots. */
+void wee_slot_free_locked(heap *h, void *slot, size_t k);
+/* The run holding a slot. */
+static inline run *run_of(const void *slot) {
+    return (run *)((uintptr_t)slot & ~(uintptr_t)(RUN_BYTES - 1));
+}
 
 /* The default heap itself (wee_default_heap() returns it). */
 extern wee_heap wee_heap_default;
-
-/* Defined by the shim when it has thread caches: hands the calling thread's
- * counts to the default heap. */
-void wee_cache_sync(void) __attribute__((weak));
 
 #endif /* WEE_HEAP_H */

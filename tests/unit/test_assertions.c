@@ -28,7 +28,7 @@
 /* Exit status that ctest counts as a skipped test. */
 #define SKIPPED 77
 
-#define BIG 8192
+#define BIG 8192 /* a cell: above the largest slot */
 
 typedef void (*misuse)(wee_heap *h);
 
@@ -71,6 +71,13 @@ static void write_after_free(wee_heap *h) {
     (void)guard;
 }
 
+static void write_after_free_of_a_slot(wee_heap *h) {
+    char *p = wee_heap_alloc(h, 40, 8);
+    wee_heap_dealloc(h, p, 40, 8);
+    p[20] = 1; /* the use after free, past the slot's free-list link */
+    (void)wee_heap_alloc(h, 40, 8);
+}
+
 static void double_free(wee_heap *h) {
     char *a = wee_heap_alloc(h, 64, 8), *b = wee_heap_alloc(h, 64, 8);
     wee_heap_dealloc(h, b, 64, 8);
@@ -102,6 +109,11 @@ static void writes_after_free_are_caught(void **state) {
     assert_caught(write_after_free);
 }
 
+static void writes_after_free_of_slots_are_caught(void **state) {
+    (void)state;
+    assert_caught(write_after_free_of_a_slot);
+}
+
 static void double_frees_are_caught(void **state) {
     (void)state;
     assert_caught(double_free);
@@ -115,6 +127,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_same_calls_without_misuse_succeed),
         cmocka_unit_test(writes_after_free_are_caught),
+        cmocka_unit_test(writes_after_free_of_slots_are_caught),
         cmocka_unit_test(double_frees_are_caught),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,12 +1,9 @@
 /* Splitting and merging: allocations are carved from the start of a free
  * cell, the rest stays free, and a freed cell merges with both neighbours
- * at once. Sizes above CLASS_MAX keep these cells on the main list. */
-#define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
-
+ * at once. Sizes above SMALL_MAX make these blocks cells, not slots. */
 #include "test_util.h"
 
-#define BIG (CLASS_MAX + 1000)
+#define BIG (SMALL_MAX + 1000)
 
 static void carving_keeps_the_rest_free(void **state) {
     (void)state;
@@ -81,7 +78,7 @@ static void random_frees_always_coalesce(void **state) {
     unsigned x = 12345;
     for (int i = 0; i < N; i++) {
         x = x * 1103515245u + 12345u;
-        s[i] = (x >> 8) % 3000;
+        s[i] = SMALL_MAX + 1 + (x >> 8) % 3000; /* cells only */
         p[i] = wee_heap_alloc(&h, s[i], 8);
         assert_non_null(p[i]);
         fill(p[i], s[i], (unsigned)i);
@@ -99,46 +96,56 @@ static void random_frees_always_coalesce(void **state) {
     assert_heap_ok(&h);
 }
 
-static void *wait_at(void *barrier) {
-    pthread_barrier_wait(barrier);
-    return NULL;
-}
-
-/* With a second thread alive, a batch for a thread cache is one run of
- * adjacent cells, even when free cells of its size lie scattered. */
-static void with_threads_a_batch_is_one_run(void **state) {
+/* Cells and runs share the free cells: a run taken from a free cell splits
+ * it, and an empty run given back merges with its free neighbours. */
+static void runs_split_and_merge_like_cells(void **state) {
     (void)state;
     FRESH_HEAP(h);
-    void *scattered[8], *keep[8];
-    for (int i = 0; i < 8; i++) {
-        scattered[i] = wee_heap_alloc(&h, 40, 8);
-        keep[i] = wee_heap_alloc(&h, 8, 8);
-    }
-    for (int i = 0; i < 8; i++)
-        wee_heap_dealloc(&h, scattered[i], 40, 8);
-    pthread_barrier_t barrier;
-    pthread_t other;
-    pthread_barrier_init(&barrier, NULL, 2);
-    assert_int_equal(pthread_create(&other, NULL, wait_at, &barrier), 0);
-    void *list = NULL;
-    wee_cache_counts counts = {0};
-    assert_int_equal(wee_block_fill(&h, 40, 6, &list, &counts), 6);
-    pthread_barrier_wait(&barrier);
-    pthread_join(other, NULL);
-    pthread_barrier_destroy(&barrier);
-    /* the list runs from the last cell of the run down to the first */
-    int cells = 1;
-    for (void *b = list; *(void **)b; b = *(void **)b, cells++)
-        assert_ptr_equal(cell_next(cell_of(*(void **)b)), cell_of(b));
-    assert_int_equal(cells, 6);
-    wee_block_drain(&h, list, &counts);
-    for (int i = 0; i < 8; i++)
-        wee_heap_dealloc(&h, keep[i], 8, 8);
-    assert_int_equal(test_free_cells(&h), test_stats(&h).regions);
+    char *a = wee_heap_alloc(&h, BIG, 8);
+    assert_non_null(a);
+    size_t per_run = (RUN_END - RUN_FIRST) / 32;
+    enum { MAX = RUN_BYTES / 32 };
+    void *s[2 * MAX];
+    /* two full runs of 32-byte slots and a slot from a third */
+    for (size_t i = 0; i < 2 * per_run + 1; i++)
+        assert_non_null(s[i] = wee_heap_alloc(&h, 24, 8));
+    assert_int_equal(heap_of(&h)->run_bytes, 3 * RUN_BYTES);
     assert_heap_ok(&h);
+    wee_heap_dealloc(&h, a, BIG, 8);
+    for (size_t i = 0; i < 2 * per_run + 1; i++)
+        wee_heap_dealloc(&h, s[i], 24, 8);
+    /* one run kept for the class, the others merged back */
+    assert_int_equal(heap_of(&h)->run_bytes, RUN_BYTES);
+    assert_all_returned(&h);
+}
+
+static void random_frees_coalesce_with_slots_around(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    enum { N = 600 };
+    char *p[N];
+    size_t s[N];
+    unsigned x = 777;
+    for (int i = 0; i < N; i++) {
+        x = x * 1103515245u + 12345u;
+        s[i] = (x >> 8) % 3000; /* slots and cells */
+        p[i] = wee_heap_alloc(&h, s[i], 16);
+        assert_non_null(p[i]);
+        assert_int_equal((uintptr_t)p[i] % 16, 0);
+        fill(p[i], s[i], (unsigned)i);
+    }
+    for (int i = 0; i < N; i++) {
+        int j = (i * 37) % N;
+        assert_true(filled(p[j], s[j], (unsigned)j));
+        wee_heap_dealloc(&h, p[j], s[j], 16);
+        if (i % 50 == 0)
+            assert_heap_ok(&h);
+    }
+    assert_all_returned(&h);
 }
 
 RUN(cmocka_unit_test(carving_keeps_the_rest_free), cmocka_unit_test(free_merges_both_neighbours),
     cmocka_unit_test(whole_cell_taken_when_rest_too_small),
     cmocka_unit_test(random_frees_always_coalesce),
-    cmocka_unit_test(with_threads_a_batch_is_one_run))
+    cmocka_unit_test(runs_split_and_merge_like_cells),
+    cmocka_unit_test(random_frees_coalesce_with_slots_around))

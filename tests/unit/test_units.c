@@ -2,6 +2,10 @@
  * limits that turn absurd requests into NULL instead of overflow. */
 #include "test_util.h"
 
+#ifndef WEE_RUNS
+#define WEE_RUNS 1
+#endif
+
 static void cell_sizes_round_to_granules(void **state) {
     (void)state;
     assert_int_equal(cell_size_for(0), CELL_MIN);
@@ -21,23 +25,31 @@ static void layout_constants(void **state) {
     assert_int_equal(CELL_HEADER, 2 * sizeof(void *));
     assert_int_equal((CELL_PHASE + CELL_HEADER + WEE_WORD) % 16, 0);
     assert_true(CELL_MIN >= CELL_HEADER + 2 * WEE_WORD);
-    assert_int_equal(CLASS_MAX, cell_size_for(256 * WEE_WORD));
     assert_true(sizeof(heap) <= sizeof(wee_heap));
+    /* a run's slots: each one word below a multiple of 16, all inside the
+     * run cell, at least four of the largest */
+    assert_int_equal((RUN_FIRST + WEE_WORD) % 16, 0);
+    assert_true(RUN_FIRST >= sizeof(run));
+    assert_int_equal(RUN_END + CELL_HEADER + WEE_WORD, RUN_BYTES);
+    assert_true((RUN_END - RUN_FIRST) / SMALL_MAX >= 4);
+}
+
+static void classes_by_size(void **state) {
+    (void)state;
+    assert_int_equal(class_of(1), 1);
+    assert_int_equal(class_of(16), 1);
+    assert_int_equal(class_of(17), 2);
+    assert_int_equal(class_of(SMALL_MAX), CLASS_COUNT);
+    for (size_t bytes = 1; bytes <= SMALL_MAX; bytes++) {
+        size_t slot = class_of(bytes) * WEE_GRANULE;
+        assert_true(slot >= bytes && slot < bytes + WEE_GRANULE);
+    }
 }
 
 static void lists_by_size(void **state) {
     (void)state;
-#if WEE_SIZE_CLASSES
-    assert_int_equal(list_index(CELL_MIN), CELL_MIN / WEE_GRANULE);
-    assert_int_equal(list_index(CLASS_MAX), CLASS_MAX / WEE_GRANULE);
-    assert_int_equal(list_index(CLASS_MAX + WEE_GRANULE), CLASS_COUNT);
-    assert_int_equal(CLASS_COUNT, CLASS_MAX / WEE_GRANULE + 1);
-#else
     assert_int_equal(list_index(CELL_MIN), 0);
-    assert_int_equal(CLASS_COUNT, 0);
-#endif
-    /* bins after the classes: ordered by size, two per power of two, the
-     * last one open-ended */
+    /* ordered by size, LIST_SUB per power of two, the last one open-ended */
     size_t prev = list_index(CELL_MIN);
     for (size_t size = CELL_MIN; size < SIZE_MAX / 4;
          size += size / 8 / WEE_GRANULE * WEE_GRANULE + WEE_GRANULE) {
@@ -46,11 +58,12 @@ static void lists_by_size(void **state) {
         prev = k;
     }
     assert_int_equal(list_index(SIZE_MAX / 2), LIST_COUNT - 1);
-    size_t first = (size_t)1 << BIN_LOG_MIN << 1;
-    if (WEE_SIZE_CLASSES || first > CELL_MIN) {
-        assert_int_equal(list_index(first) + 1, list_index(first + first / 2));
-        assert_int_equal(list_index(first) + 2, list_index(2 * first));
-    }
+    size_t first = (size_t)1 << 10;
+    assert_int_equal(list_index(first) + 1, list_index(first + first / LIST_SUB));
+    assert_int_equal(list_index(first) + LIST_SUB, list_index(2 * first));
+    /* every size of a later list is larger than any size of an earlier one */
+    for (size_t size = CELL_MIN + WEE_GRANULE; size < (1 << 20); size += WEE_GRANULE)
+        assert_true(list_index(size) >= list_index(size - WEE_GRANULE));
 }
 
 static void absurd_requests_fail_cleanly(void **state) {
@@ -84,6 +97,36 @@ static void zero_size_gives_unique_pointers(void **state) {
     assert_heap_ok(&h);
 }
 
-RUN(cmocka_unit_test(cell_sizes_round_to_granules), cmocka_unit_test(layout_constants),
+static void usable_size_covers_the_block(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    for (size_t align = 1; align <= 256; align *= 2) {
+        for (size_t size = 0; size < 2 * SMALL_MAX + 100; size += 5) {
+            char *p = wee_heap_alloc(&h, size, align);
+            assert_non_null(p);
+            size_t u = wee_heap_usable_size(&h, p, size, align);
+            assert_true(u >= size);
+            memset(p, 0x6b, u); /* all of it is writable */
+            /* sizes of the same multiple of 16 (with the pad) agree */
+            size_t pad = align > WEE_WORD ? WEE_WORD : 0;
+            size_t top = (size + pad + 15) / 16 * 16;
+            size_t low = top > 16 ? top - 15 : 0;
+            size_t same = low > pad ? low - pad : 0;
+            assert_int_equal(wee_heap_usable_size(&h, p, same, align), u);
+            size_t bytes = size + pad;
+            if (bytes > SMALL_MAX || align > 16) /* a cell: its data */
+                assert_int_equal(u + pad, cell_size(test_cell_of(p - pad)) - CELL_HEADER);
+            else if (WEE_RUNS) /* a slot: its class */
+                assert_int_equal(u + pad, class_of(bytes + !bytes) * 16);
+            assert_heap_ok(&h);
+            wee_heap_dealloc(&h, p, same, align);
+        }
+    }
+    assert_int_equal(test_stats(&h).live_bytes, 0);
+    assert_heap_ok(&h);
+}
+
+RUN(cmocka_unit_test(cell_sizes_round_to_granules), cmocka_unit_test(usable_size_covers_the_block),
+    cmocka_unit_test(layout_constants), cmocka_unit_test(classes_by_size),
     cmocka_unit_test(lists_by_size), cmocka_unit_test(absurd_requests_fail_cleanly),
     cmocka_unit_test(zero_size_gives_unique_pointers))

@@ -42,6 +42,49 @@ static inline int test_on_list(wee_heap *wh, size_t k, const cell *c) {
     return 0;
 }
 
+/* The cell that holds run r. */
+static inline cell *test_run_cell(run *r) { return cell_of((char *)r - WEE_WORD); }
+
+/* Number of runs of class k that have free slots (on the class's list). */
+static inline size_t test_runs_listed(wee_heap *wh, size_t k) {
+    size_t n = 0;
+    for (run *r = heap_of(wh)->runs[k]; r; r = r->next)
+        n++;
+    return n;
+}
+
+/* Whether run r is on class k's list. */
+static inline int test_run_listed(wee_heap *wh, size_t k, const run *r) {
+    for (run *x = heap_of(wh)->runs[k]; x; x = x->next)
+        if (x == r)
+            return 1;
+    return 0;
+}
+
+/* Runs kept with every slot free, one at most per class. */
+static inline size_t test_empty_runs(wee_heap *wh) {
+    size_t n = 0;
+    for (size_t k = 1; k <= CLASS_COUNT; k++)
+        for (run *r = heap_of(wh)->runs[k]; r; r = r->next)
+            n += r->used == 0;
+    return n;
+}
+
+/* After every block is freed: no slot is out, the only runs left are the
+ * empty ones kept (one per class at most), and the free cells are one per
+ * region, or split by a kept run (each splits at most one free cell). */
+#define assert_all_returned(h)                                                                     \
+    do {                                                                                           \
+        assert_int_equal(test_stats(h).live_bytes, 0);                                             \
+        assert_int_equal(heap_of(h)->slot_bytes, 0);                                               \
+        for (size_t k_ = 1; k_ <= CLASS_COUNT; k_++)                                               \
+            assert_true(test_runs_listed(h, k_) <= 1);                                             \
+        assert_int_equal(heap_of(h)->run_bytes, test_empty_runs(h) * RUN_BYTES);                   \
+        assert_true(test_free_cells(h) >= test_stats(h).regions);                                  \
+        assert_true(test_free_cells(h) <= test_stats(h).regions + test_empty_runs(h));             \
+        assert_heap_ok(h);                                                                         \
+    } while (0)
+
 static inline wee_stats test_stats(wee_heap *h) {
     wee_stats s;
     wee_heap_stats(h, &s);

@@ -118,8 +118,10 @@ static int try_alloc(enum kind kind, size_t size) {
 }
 
 /* Allocates blocks of `size` bytes, going round the functions, until one
- * fails; then tries every function once more at that size. Returns the
- * number of blocks (or realloc growths) that succeeded. */
+ * fails; then with malloc until it fails too (a realloc that moves, or an
+ * aligned block, fails while smaller holes are left); then tries every
+ * function once more at that size. Returns the number of blocks (or
+ * realloc growths) that succeeded. */
 static size_t fill_memory(size_t size) {
     size_t got = 0;
     for (unsigned k = 0;; k++) {
@@ -127,6 +129,8 @@ static size_t fill_memory(size_t size) {
             break;
         got++;
     }
+    while (try_alloc(K_MALLOC, size))
+        got++;
     for (unsigned k = 0; k < K_COUNT; k++)
         got += (size_t)try_alloc((enum kind)k, size);
     return got;
