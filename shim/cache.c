@@ -96,7 +96,7 @@ static int cache_open(void) {
 static size_t cache_bin(size_t size) { return (size + WORD + GRANULE - 1) / GRANULE; }
 
 void *wee_cache_take(size_t size) {
-    size_t k = cache_bin(size);
+    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
     if (k >= CACHE_TOP || !cache_open())
         return NULL;
     void **block = cache.bins[k];

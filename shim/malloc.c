@@ -27,8 +27,7 @@
 #include "shim.h"
 #include "wee_alloc.h"
 
-#define SHIM_ALIGN ((size_t)16)              /* alignof(max_align_t) on the targets we serve */
-#define SHIM_MAX   ((size_t)PTRDIFF_MAX / 2) /* larger requests fail, as glibc's do */
+#define SHIM_ALIGN ((size_t)16) /* alignof(max_align_t) on the targets we serve */
 #define ALIGNED    ((size_t)1 << (8 * sizeof(size_t) - 1)) /* size word: aligned above 16 */
 
 /* A pointer, or NULL with errno ENOMEM. */
@@ -52,14 +51,12 @@ static size_t shim_align(size_t word) { return word & ALIGNED ? 2 * SHIM_ALIGN :
  * user's pointer, or NULL with errno ENOMEM. */
 static void *shim_alloc(size_t size, size_t align) {
     size_t *user = NULL;
-    if (size <= SHIM_MAX && align <= SHIM_MAX) {
-        if (align <= SHIM_ALIGN) {
-            align = SHIM_ALIGN;
-            user = wee_cache_take(size);
-        }
-        if (!user)
-            user = wee_heap_alloc(wee_default_heap(), size, align);
+    if (align <= SHIM_ALIGN) {
+        align = SHIM_ALIGN;
+        user = wee_cache_take(size);
     }
+    if (!user) /* NULL for sizes and alignments the core cannot serve */
+        user = wee_heap_alloc(wee_default_heap(), size, align);
     return shim_user(user, size | (align > SHIM_ALIGN ? ALIGNED : 0));
 }
 
@@ -100,9 +97,8 @@ WEE_API void *realloc(void *ptr, size_t size) {
     if (!ptr)
         return shim_alloc(size, SHIM_ALIGN);
     size_t word = ((size_t *)ptr)[-1];
-    void *moved = NULL;
-    if (size <= SHIM_MAX)
-        moved = wee_heap_realloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word), size);
+    void *moved =
+        wee_heap_realloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word), size);
     return shim_user(moved, size | (word & ALIGNED));
 }
 
@@ -131,7 +127,7 @@ WEE_API void *valloc(size_t size) { return shim_aligned(wee_shim_page_size(), si
 
 WEE_API void *pvalloc(size_t size) {
     size_t page = wee_shim_page_size();
-    if (size > SHIM_MAX) {
+    if (size > SIZE_MAX - page) {
         errno = ENOMEM;
         return NULL;
     }

@@ -82,15 +82,32 @@ static cell *cell_carve(heap *h, cell *c, size_t size) {
 
 /* A free cell of at least `size` bytes: the head of the request's list when
  * it is large enough, else the head of the first non-empty list after it.
- * NULL when no free cell fits. */
+ * The top, the newest region's free last cell, is the last resort (but in
+ * the smallest build): passed over for the cell after it on its list, or
+ * for a later list, so that it stays whole for large requests and the
+ * region's growth. NULL when no free cell fits. */
 WEE_OUT_OF_LINE static cell *cell_fit(heap *h, size_t size) {
     size_t k = list_index(size);
-    cell *c = h->lists[k];
-    if (!c || cell_size(c) < size) {
-        k = list_find(h, k + 1);
-        c = k < LIST_COUNT ? h->lists[k] : NULL;
+    cell *c = h->lists[k], *top = NULL;
+    if (!WEE_KEEP_TOP) { /* the same search, shorter, for any cell */
+        if (!c || cell_size(c) < size) {
+            k = list_find(h, k + 1);
+            c = k < LIST_COUNT ? h->lists[k] : NULL;
+        }
+        return c;
     }
-    return c;
+    for (;;) {
+        if (WEE_KEEP_TOP && c && cell_next(c) == h->sentinel) {
+            top = c;
+            c = cell_links(c)->next;
+        }
+        if (c && cell_size(c) >= size)
+            return c;
+        k = list_find(h, k + 1);
+        if (k >= LIST_COUNT)
+            return top && cell_size(top) >= size ? top : NULL;
+        c = h->lists[k];
+    }
 }
 
 /* Carves an allocated cell of `size` bytes from a free cell that fits. */
@@ -172,14 +189,6 @@ cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
         while (!(c = cell_fit(h, need)))
             if (!heap_grow_locked(h, need))
                 return NULL;
-        if (cell_next(c) == h->sentinel) { /* the top: the last resort */
-            cell *other = cell_links(c)->next;
-            size_t k = list_find(h, list_index(cell_size(c)) + 1);
-            if (other && cell_size(other) >= need)
-                c = other;
-            else if (k < LIST_COUNT)
-                c = h->lists[k];
-        }
         return cell_carve_aligned(h, c, size, align);
     }
     if (align > WEE_GRANULE) {

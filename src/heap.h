@@ -26,13 +26,15 @@
 #define WEE_EXTRA_ASSERTIONS 0
 #endif
 /* The smallest build (WEE_TINY, the default of MinSizeRel builds) leaves
- * out the runs, so that every block is a cell, and growing a cell in place:
- * realloc then grows a block by moving it (and still shrinks in place). */
+ * out the runs, so that every block is a cell; takes the top (the newest
+ * region's free last cell) like any other free cell rather than as the last
+ * resort; and grows a cell by moving it (an eighth larger than asked),
+ * never in place. */
 #ifndef WEE_TINY
 #define WEE_TINY 0
 #endif
-#define WEE_RUNS          (!WEE_TINY)
-#define WEE_GROW_IN_PLACE (!WEE_TINY)
+#define WEE_RUNS     (!WEE_TINY)
+#define WEE_KEEP_TOP (!WEE_TINY)
 
 /* For paths that run once in many operations (growing the heap, making a
  * run), and for a search that several paths share: kept out of line so

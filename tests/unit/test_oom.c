@@ -72,8 +72,9 @@ static void exhausting_the_array(void **state) {
     assert_heap_ok(&h);
     size_t live = test_stats(&h).live_bytes;
     /* Small requests take what is left, each one usable and apart from
-     * the others, until one fails cleanly: less than a chunk is left. */
-    enum { SMALL = 64, MAX_SMALL = 256 * 1024 / SMALL };
+     * the others, until one fails cleanly: less than a chunk and a grow is
+     * left. */
+    enum { SMALL = 64, MAX_SMALL = 1024 * 1024 / SMALL };
     static unsigned char *small[MAX_SMALL];
     size_t got = 0;
     while (got < MAX_SMALL && (small[got] = wee_heap_alloc(&h, SMALL, 8)) != NULL) {

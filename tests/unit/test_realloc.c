@@ -5,24 +5,34 @@
 
 #define BIG (SMALL_MAX + 512)
 
+/* A cell grows in place into a free successor; the smallest build grows it
+ * by moving it, an eighth larger than asked, and the old cell is freed. */
 static void grows_in_place_into_free_successor(void **state) {
     (void)state;
     FRESH_HEAP(h);
     char *b = wee_heap_alloc(&h, BIG, 8);
     char *a = wee_heap_alloc(&h, BIG, 8);     /* right after b */
     char *guard = wee_heap_alloc(&h, BIG, 8); /* keeps a from the free top */
+    assert_non_null(b);
     assert_non_null(a);
     assert_non_null(guard);
     fill(b, BIG, 3);
     wee_heap_dealloc(&h, a, BIG, 8);
     char *g = wee_heap_realloc(&h, b, BIG, 8, BIG / 2 * 3);
-    assert_ptr_equal(g, b);
+    assert_non_null(g);
     assert_true(filled(g, BIG, 3));
-    assert_int_equal(cell_size(test_cell_of(g)), cell_size_for(BIG / 2 * 3));
-    /* the rest of a's cell stayed free as its own cell, before the guard */
-    cell *rest = cell_next(test_cell_of(g));
-    assert_false(cell_is_allocated(rest));
-    assert_ptr_equal(cell_next(rest), test_cell_of(guard));
+    if (WEE_TINY) {
+        assert_ptr_not_equal(g, b);
+        assert_true(wee_heap_usable_size(&h, g, BIG / 2 * 3, 8) >= BIG / 2 * 3 + BIG / 2 * 3 / 8);
+        assert_false(cell_is_allocated(test_cell_of(b))); /* freed, merged with a's cell */
+    } else {
+        assert_ptr_equal(g, b);
+        assert_int_equal(cell_size(test_cell_of(g)), cell_size_for(BIG / 2 * 3));
+        /* the rest of a's cell stayed free as its own cell, before the guard */
+        cell *rest = cell_next(test_cell_of(g));
+        assert_false(cell_is_allocated(rest));
+        assert_ptr_equal(cell_next(rest), test_cell_of(guard));
+    }
     assert_heap_ok(&h);
     wee_heap_dealloc(&h, g, BIG / 2 * 3, 8);
     wee_heap_dealloc(&h, guard, BIG, 8);
@@ -71,41 +81,6 @@ static void moves_when_it_must(void **state) {
     assert_int_equal(test_stats(&h).live_bytes, 0);
 }
 
-static void slots_stay_within_their_class(void **state) {
-    (void)state;
-    FRESH_HEAP(h);
-    /* 17 to 32 bytes: one 32-byte slot, kept in place */
-    char *p = wee_heap_alloc(&h, 17, 8);
-    fill(p, 17, 2);
-    assert_ptr_equal(wee_heap_realloc(&h, p, 17, 8, 32), p);
-    assert_ptr_equal(wee_heap_realloc(&h, p, 32, 8, 20), p);
-    assert_true(filled(p, 17, 2));
-    /* with alignment 16 the block has a word in front: 24 bytes fit */
-    char *q = wee_heap_alloc(&h, 10, 16);
-    assert_ptr_equal(wee_heap_realloc(&h, q, 10, 16, 24), q);
-    assert_int_equal(test_stats(&h).live_bytes, 2 * 32);
-    assert_int_equal(test_stats(&h).allocs, 2);
-    /* another class: moved, contents kept */
-    char *m = wee_heap_realloc(&h, p, 20, 8, 33);
-    assert_ptr_not_equal(m, p);
-    assert_int_equal(run_of(m)->slot, 48);
-    assert_true(filled(m, 17, 2));
-    /* from a slot to a cell and back: moved both ways */
-    fill(m, 33, 6);
-    char *c = wee_heap_realloc(&h, m, 33, 8, BIG);
-    assert_ptr_not_equal(c, m);
-    assert_true(cell_is_allocated(test_cell_of(c)));
-    assert_true(filled(c, 33, 6));
-    char *back = wee_heap_realloc(&h, c, BIG, 8, 100);
-    assert_ptr_not_equal(back, c);
-    assert_int_equal(run_of(back)->slot, 112);
-    assert_true(filled(back, 33, 6));
-    assert_int_equal(test_stats(&h).live_bytes, 32 + 112);
-    wee_heap_dealloc(&h, back, 100, 8);
-    wee_heap_dealloc(&h, q, 24, 16);
-    assert_all_returned(&h);
-}
-
 static void aligned_blocks_resize(void **state) {
     (void)state;
     FRESH_HEAP(h);
@@ -136,5 +111,5 @@ static void null_realloc_allocates(void **state) {
 }
 
 RUN(cmocka_unit_test(grows_in_place_into_free_successor), cmocka_unit_test(shrinks_in_place),
-    cmocka_unit_test(moves_when_it_must), cmocka_unit_test(slots_stay_within_their_class),
-    cmocka_unit_test(aligned_blocks_resize), cmocka_unit_test(null_realloc_allocates))
+    cmocka_unit_test(moves_when_it_must), cmocka_unit_test(aligned_blocks_resize),
+    cmocka_unit_test(null_realloc_allocates))

@@ -9,18 +9,13 @@
 #define WEE_RUNS 1
 #endif
 
-#define NEED_RUNS()                                                                                \
-    do {                                                                                           \
-        if (!WEE_RUNS)                                                                             \
-            skip();                                                                                \
-    } while (0)
+#define CELL_BYTES (SMALL_MAX + 512) /* a block that is a cell */
 
 /* Slots of `slot` bytes in one run. */
 static size_t per_run(size_t slot) { return (RUN_END - RUN_FIRST) / slot; }
 
 static void slots_of_a_class_share_a_run(void **state) {
     (void)state;
-    NEED_RUNS();
     FRESH_HEAP(h);
     /* 24 bytes: 32-byte slots, about RUN_BYTES / 32 of them in one run, as
      * a slot has no header */
@@ -63,7 +58,6 @@ static void slots_of_a_class_share_a_run(void **state) {
 
 static void every_class_rounds_down_to_its_run(void **state) {
     (void)state;
-    NEED_RUNS();
     FRESH_HEAP(h);
     for (size_t k = 1; k <= CLASS_COUNT; k++) {
         for (size_t align = 1; align <= 16; align *= 2) {
@@ -91,7 +85,6 @@ static void every_class_rounds_down_to_its_run(void **state) {
 
 static void full_run_leaves_the_list_and_comes_back(void **state) {
     (void)state;
-    NEED_RUNS();
     FRESH_HEAP(h);
     size_t n = per_run(64), k = 4;
     enum { MAX = RUN_BYTES / 64 };
@@ -117,7 +110,6 @@ static void full_run_leaves_the_list_and_comes_back(void **state) {
 
 static void empty_run_goes_back_unless_it_is_the_last(void **state) {
     (void)state;
-    NEED_RUNS();
     FRESH_HEAP(h);
     size_t n = per_run(128), k = 8;
     enum { MAX = RUN_BYTES / 128 };
@@ -155,7 +147,6 @@ static void empty_run_goes_back_unless_it_is_the_last(void **state) {
  * each time, and a class's runs are reused after emptying. */
 static void runs_are_reused(void **state) {
     (void)state;
-    NEED_RUNS();
     FRESH_HEAP(h);
     void *first = wee_heap_alloc(&h, 40, 8);
     wee_heap_dealloc(&h, first, 40, 8);
@@ -193,7 +184,6 @@ static size_t taken(size_t bytes) {
  * one size, another size of the same total grew the heap again. */
 static void a_class_cannot_hoard(void **state) {
     (void)state;
-    NEED_RUNS();
     static const size_t pairs[][2] = {{24, 100}, {500, 8}, {64, 300}, {200, 2000}, {2000, 40}};
     for (size_t t = 0; t < sizeof pairs / sizeof *pairs; t++) {
         FRESH_HEAP(h);
@@ -224,7 +214,6 @@ static void a_class_cannot_hoard(void **state) {
 /* wee_heap_check looks inside the runs with free slots. */
 static void check_catches_a_corrupt_run(void **state) {
     (void)state;
-    NEED_RUNS();
     FRESH_HEAP(h);
     void *p[3];
     for (int i = 0; i < 3; i++)
@@ -270,7 +259,6 @@ static void check_catches_a_corrupt_run(void **state) {
  * granule larger than a run request needs, between allocated cells. */
 static void a_run_is_exactly_one_run_cell(void **state) {
     (void)state;
-    NEED_RUNS();
     FRESH_HEAP(h);
     /* cells, carved one after the other: a filler that puts the next cell
      * c at (c + CELL_HEADER + WEE_WORD + 16) % RUN_BYTES == 0, then a free
@@ -304,9 +292,71 @@ static void a_run_is_exactly_one_run_cell(void **state) {
     assert_all_returned(&h);
 }
 
-RUN(cmocka_unit_test(slots_of_a_class_share_a_run),
-    cmocka_unit_test(every_class_rounds_down_to_its_run),
-    cmocka_unit_test(full_run_leaves_the_list_and_comes_back),
-    cmocka_unit_test(empty_run_goes_back_unless_it_is_the_last), cmocka_unit_test(runs_are_reused),
-    cmocka_unit_test(a_class_cannot_hoard), cmocka_unit_test(check_catches_a_corrupt_run),
-    cmocka_unit_test(a_run_is_exactly_one_run_cell))
+/* Cells and runs share the free cells: a run taken from a free cell splits
+ * it, and an empty run given back merges with its free neighbours. */
+static void runs_split_and_merge_like_cells(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    char *a = wee_heap_alloc(&h, CELL_BYTES, 8);
+    assert_non_null(a);
+    size_t per_run = (RUN_END - RUN_FIRST) / 32;
+    enum { MAX = RUN_BYTES / 32 };
+    void *s[2 * MAX];
+    /* two full runs of 32-byte slots and a slot from a third */
+    for (size_t i = 0; i < 2 * per_run + 1; i++)
+        assert_non_null(s[i] = wee_heap_alloc(&h, 24, 8));
+    assert_int_equal(heap_of(&h)->run_bytes, 3 * RUN_BYTES);
+    assert_heap_ok(&h);
+    wee_heap_dealloc(&h, a, CELL_BYTES, 8);
+    for (size_t i = 0; i < 2 * per_run + 1; i++)
+        wee_heap_dealloc(&h, s[i], 24, 8);
+    /* one run kept for the class, the others merged back */
+    assert_int_equal(heap_of(&h)->run_bytes, RUN_BYTES);
+    assert_all_returned(&h);
+}
+
+static void slots_stay_within_their_class(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    /* 17 to 32 bytes: one 32-byte slot, kept in place */
+    char *p = wee_heap_alloc(&h, 17, 8);
+    fill(p, 17, 2);
+    assert_ptr_equal(wee_heap_realloc(&h, p, 17, 8, 32), p);
+    assert_ptr_equal(wee_heap_realloc(&h, p, 32, 8, 20), p);
+    assert_true(filled(p, 17, 2));
+    /* with alignment 16 the block has a word in front: 24 bytes fit */
+    char *q = wee_heap_alloc(&h, 10, 16);
+    assert_ptr_equal(wee_heap_realloc(&h, q, 10, 16, 24), q);
+    assert_int_equal(test_stats(&h).live_bytes, 2 * 32);
+    assert_int_equal(test_stats(&h).allocs, 2);
+    /* another class: moved, contents kept */
+    char *m = wee_heap_realloc(&h, p, 20, 8, 33);
+    assert_ptr_not_equal(m, p);
+    assert_int_equal(run_of(m)->slot, 48);
+    assert_true(filled(m, 17, 2));
+    /* from a slot to a cell and back: moved both ways */
+    fill(m, 33, 6);
+    char *c = wee_heap_realloc(&h, m, 33, 8, CELL_BYTES);
+    assert_ptr_not_equal(c, m);
+    assert_true(cell_is_allocated(test_cell_of(c)));
+    assert_true(filled(c, 33, 6));
+    char *back = wee_heap_realloc(&h, c, CELL_BYTES, 8, 100);
+    assert_ptr_not_equal(back, c);
+    assert_int_equal(run_of(back)->slot, 112);
+    assert_true(filled(back, 33, 6));
+    assert_int_equal(test_stats(&h).live_bytes, 32 + 112);
+    wee_heap_dealloc(&h, back, 100, 8);
+    wee_heap_dealloc(&h, q, 24, 16);
+    assert_all_returned(&h);
+}
+
+RUN_IF(WEE_RUNS, "built with WEE_TINY, which has no runs",
+       cmocka_unit_test(slots_of_a_class_share_a_run),
+       cmocka_unit_test(runs_split_and_merge_like_cells),
+       cmocka_unit_test(slots_stay_within_their_class),
+       cmocka_unit_test(every_class_rounds_down_to_its_run),
+       cmocka_unit_test(full_run_leaves_the_list_and_comes_back),
+       cmocka_unit_test(empty_run_goes_back_unless_it_is_the_last),
+       cmocka_unit_test(runs_are_reused), cmocka_unit_test(a_class_cannot_hoard),
+       cmocka_unit_test(check_catches_a_corrupt_run),
+       cmocka_unit_test(a_run_is_exactly_one_run_cell))

@@ -96,29 +96,6 @@ static void random_frees_always_coalesce(void **state) {
     assert_heap_ok(&h);
 }
 
-/* Cells and runs share the free cells: a run taken from a free cell splits
- * it, and an empty run given back merges with its free neighbours. */
-static void runs_split_and_merge_like_cells(void **state) {
-    (void)state;
-    FRESH_HEAP(h);
-    char *a = wee_heap_alloc(&h, BIG, 8);
-    assert_non_null(a);
-    size_t per_run = (RUN_END - RUN_FIRST) / 32;
-    enum { MAX = RUN_BYTES / 32 };
-    void *s[2 * MAX];
-    /* two full runs of 32-byte slots and a slot from a third */
-    for (size_t i = 0; i < 2 * per_run + 1; i++)
-        assert_non_null(s[i] = wee_heap_alloc(&h, 24, 8));
-    assert_int_equal(heap_of(&h)->run_bytes, 3 * RUN_BYTES);
-    assert_heap_ok(&h);
-    wee_heap_dealloc(&h, a, BIG, 8);
-    for (size_t i = 0; i < 2 * per_run + 1; i++)
-        wee_heap_dealloc(&h, s[i], 24, 8);
-    /* one run kept for the class, the others merged back */
-    assert_int_equal(heap_of(&h)->run_bytes, RUN_BYTES);
-    assert_all_returned(&h);
-}
-
 static void random_frees_coalesce_with_slots_around(void **state) {
     (void)state;
     FRESH_HEAP(h);
@@ -147,5 +124,4 @@ static void random_frees_coalesce_with_slots_around(void **state) {
 RUN(cmocka_unit_test(carving_keeps_the_rest_free), cmocka_unit_test(free_merges_both_neighbours),
     cmocka_unit_test(whole_cell_taken_when_rest_too_small),
     cmocka_unit_test(random_frees_always_coalesce),
-    cmocka_unit_test(runs_split_and_merge_like_cells),
     cmocka_unit_test(random_frees_coalesce_with_slots_around))

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -102,6 +103,18 @@ static inline int filled(const void *p, size_t n, unsigned seed) {
 
 #define RUN(...)                                                                                   \
     int main(void) {                                                                               \
+        const struct CMUnitTest tests[] = {__VA_ARGS__};                                           \
+        return cmocka_run_group_tests(tests, NULL, NULL);                                          \
+    }
+
+/* RUN, when the build has what the tests need; otherwise the program exits
+ * 77, which ctest reports as a skipped test. */
+#define RUN_IF(cond, why, ...)                                                                     \
+    int main(void) {                                                                               \
+        if (!(cond)) {                                                                             \
+            printf("skipped: %s\n", why);                                                          \
+            return 77;                                                                             \
+        }                                                                                          \
         const struct CMUnitTest tests[] = {__VA_ARGS__};                                           \
         return cmocka_run_group_tests(tests, NULL, NULL);                                          \
     }
