@@ -15,8 +15,7 @@
  *
  * The backend takes the memory above __heap_base only when it may
  * (WEE_BACKEND_OWNS_HEAP_BASE: the malloc shim is linked, no other malloc
- * shares the memory). Today src/backend_wasm.c learns that from the weak
- * symbol wee_shim_owns_malloc, which a weak definition here provides.
+ * shares the memory), which src/backend_wasm.c learns at build time.
  *
  * wee_backend_pages_fail_after(n) is the test hook of backend_static.c's
  * kind: the next n backend grows succeed (while the memory lasts), every
@@ -80,13 +79,6 @@ static size_t fake_memory_grow(int index, size_t pages) {
 #undef __heap_base
 #undef __builtin_wasm_memory_grow
 #undef __builtin_wasm_memory_size
-
-/* The same for today's src/backend_wasm.c, which asks whether the malloc
- * shim's wee_shim_owns_malloc exists (weak, so that test_shim_pages's shim
- * can define it too). After the backend, so that the compiler does not see
- * there that the symbol exists. Goes when the backend reads
- * WEE_BACKEND_OWNS_HEAP_BASE. */
-const char wee_shim_owns_malloc __attribute__((weak)) = 1;
 
 static long grows_allowed = -1; /* grows left before failing; -1 = no limit */
 
