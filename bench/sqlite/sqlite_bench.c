@@ -847,6 +847,8 @@ int main(int argc, char **argv) {
     sqlite3_db_status(db, SQLITE_DBSTATUS_LOOKASIDE_USED, &lookaside_used, &hw, 0);
     if (!lookaside && hw != 0)
         problem("lookaside is off, yet %d lookaside slots were used", hw);
+    if (lookaside && hw == 0)
+        problem("lookaside is on, yet no lookaside slot was used");
     if (sqlite3_close(db) != SQLITE_OK)
         problem("cannot close the database: %s", sqlite3_errmsg(db));
     sqlite3_int64 highwater = sqlite3_memory_highwater(0);
