@@ -23,8 +23,8 @@
  *   2. creates four indexes;
  *   3. runs nine queries: joins, GROUP BY, ORDER BY over whole tables,
  *      group_concat, JSON aggregation, a window function, a recursive CTE,
- *      a UNION, a correlated subquery; and 1000 * scale point lookups with
- *      prepared statements;
+ *      a UNION, a correlated subquery; and 1000 * scale times three point
+ *      lookups with prepared statements;
  *   4. updates rows: grows a third of the bodies (SQL printf), shrinks a
  *      fifth and drops their blobs, rewrites 600 * scale bios of new sizes
  *      (prepared), edits indexed titles;
@@ -51,17 +51,18 @@
  * on (the default) SQLite keeps its default lookaside (1200-byte and
  * 128-byte slots in one 120 KB block per connection).
  *
- * SQLite's default malloc methods (malloc, free, realloc with an 8-byte
- * size header) are wrapped to count calls; nothing else changes.
+ * SQLite's default memory methods (malloc, free and realloc, with an 8-byte
+ * size header unless SQLite was built to use malloc_usable_size) are
+ * wrapped to count calls; nothing else changes.
  *
  * Output (stdout, one line):
  *
  *   bench=sqlite lookaside=on|off rounds=... scale=... statements=...
  *   rows=... mallocs=... reallocs=... frees=... seconds=... cpu_seconds=...
  *   ms_per_round_median=... cpu_ms_per_round_median=... checksum=...
- *   mem=wasm|rss mem_base_kb=...
- *   mem_round1_kb=... mem_peak_kb=... mem_end_kb=... heap_peak_kb=...
- *   sqlite_highwater_kb=... sqlite_max_allocs=... errors=...
+ *   mem=wasm|rss mem_base_kb=... mem_round1_kb=... mem_peak_kb=...
+ *   mem_end_kb=... heap_peak_kb=... sqlite_highwater_kb=...
+ *   sqlite_max_allocs=... errors=...
  *
  * statements counts the SQL statements run (each execution of a prepared
  * statement once), rows the result rows read. mallocs, reallocs and frees
@@ -70,16 +71,26 @@
  * process over the same span (CLOCK_PROCESS_CPUTIME_ID: under Node, all of
  * the process's threads), which waiting for a busy machine's cores does not
  * count; the *_per_round_median fields are the medians over the rounds of
- * the same two clocks. On wasm32-wasi, mem_* are the
- * KiB of linear memory above __heap_base: at the start, after the first
- * round, at the end (the memory never shrinks, so mem_peak_kb ==
- * mem_end_kb); heap_peak_kb = mem_peak_kb - mem_base_kb. Natively they are
- * VmRSS/VmHWM. sqlite_highwater_kb is sqlite3_memory_highwater (the most
+ * the same two clocks. On wasm32-wasi, mem_* are the KiB of linear memory
+ * above __heap_base: at the start, after the first round, at the end (the
+ * memory never shrinks, so mem_peak_kb == mem_end_kb); heap_peak_kb =
+ * mem_peak_kb - mem_base_kb. Natively they are VmRSS, and VmHWM for the
+ * peak. sqlite_highwater_kb is sqlite3_memory_highwater (the most
  * bytes SQLite had allocated at once), sqlite_max_allocs the most
  * allocations it had outstanding at once. Problems go to stderr; errors
  * counts them, and the exit status is 1 if there were any (a failed SQL
- * statement, a wrong count or total, a failed quick_check, memory left
- * after shutdown, or a checksum other than --expect's), 2 on a usage error.
+ * statement, a wrong count or total, a failed quick_check, lookaside used
+ * when off or unused when on, memory left after shutdown, or a checksum
+ * other than --expect's), 2 on a usage error.
+ *
+ * Build (bench/sqlite/run does this for wasm32-wasi, with the flags of
+ * SQLite it lists in SQLITE_FLAGS):
+ *
+ *   clang --target=wasm32-wasi -O2 -DSQLITE_OS_OTHER=1 -DSQLITE_THREADSAFE=0 \
+ *     -DSQLITE_TEMP_STORE=3 -DSQLITE_OMIT_LOAD_EXTENSION -ISQLITE_DIR \
+ *     bench/sqlite/sqlite_bench.c SQLITE_DIR/sqlite3.c [libwee_malloc.a] -o sqlite_bench.wasm
+ *   cc -O2 (the same -D flags) -ISQLITE_DIR bench/sqlite/sqlite_bench.c \
+ *     SQLITE_DIR/sqlite3.c -lm -o sqlite_bench     (natively, for checks)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
