@@ -82,22 +82,15 @@ static cell *cell_carve(heap *h, cell *c, size_t size) {
 
 /* A free cell of at least `size` bytes: the head of the request's list when
  * it is large enough, else the head of the first non-empty list after it.
- * The top, the newest region's free last cell, is the last resort (but in
- * the smallest build): passed over for the cell after it on its list, or
- * for a later list, so that it stays whole for large requests and the
- * region's growth. NULL when no free cell fits. */
+ * The top, the newest region's free last cell, is the last resort: passed
+ * over for the cell after it on its list, or for a later list, so that it
+ * stays whole for large requests and the region's growth. NULL when no
+ * free cell fits. */
 WEE_OUT_OF_LINE static cell *cell_fit(heap *h, size_t size) {
     size_t k = list_index(size);
     cell *c = h->lists[k], *top = NULL;
-    if (!WEE_KEEP_TOP) { /* the same search, shorter, for any cell */
-        if (!c || cell_size(c) < size) {
-            k = list_find(h, k + 1);
-            c = k < LIST_COUNT ? h->lists[k] : NULL;
-        }
-        return c;
-    }
     for (;;) {
-        if (WEE_KEEP_TOP && c && cell_next(c) == h->sentinel) {
+        if (c && cell_next(c) == h->sentinel) {
             top = c;
             c = cell_links(c)->next;
         }

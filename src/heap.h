@@ -26,15 +26,13 @@
 #define WEE_EXTRA_ASSERTIONS 0
 #endif
 /* The smallest build (WEE_TINY, the default of MinSizeRel builds) leaves
- * out the runs, so that every block is a cell; takes the top (the newest
- * region's free last cell) like any other free cell rather than as the last
- * resort; and grows a cell by moving it (an eighth larger than asked),
- * never in place. */
+ * out the runs, so that every block is a cell, and resizes no cell in
+ * place: realloc keeps a cell that still holds the new size as it is, and
+ * moves it otherwise (an eighth larger than asked when it grows). */
 #ifndef WEE_TINY
 #define WEE_TINY 0
 #endif
-#define WEE_RUNS     (!WEE_TINY)
-#define WEE_KEEP_TOP (!WEE_TINY)
+#define WEE_RUNS (!WEE_TINY)
 
 /* For paths that run once in many operations (growing the heap, making a
  * run), and for a search that several paths share: kept out of line so

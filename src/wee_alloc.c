@@ -128,24 +128,25 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
     } else if (!block_class(bytes, align)) {
         cell *c = cell_of(block);
         size_t was = cell_size(c), size = cell_size_for(bytes);
-        heap_lock(h);
-        int kept = WEE_TINY ? size <= was : wee_cell_grow_locked(c, size);
-        if (kept) {
-            wee_cell_shrink_locked(h, c, size);
-            stats_grew(h, cell_size(c) - was);
-        }
-        heap_unlock(h);
-        if (kept)
+        if (WEE_TINY && size <= was)
             return ptr;
+        if (!WEE_TINY) {
+            heap_lock(h);
+            int kept = wee_cell_grow_locked(c, size);
+            if (kept) {
+                wee_cell_shrink_locked(h, c, size);
+                stats_grew(h, cell_size(c) - was);
+            }
+            heap_unlock(h);
+            if (kept)
+                return ptr;
+        }
     }
     size_t keep = block_capacity(block, old_size + pad, align) - pad;
-    char *moved = NULL;
     /* the smallest build grows only by moving: an eighth more, so that a
      * block grown a little at a time moves a logarithmic number of times */
-    if (WEE_TINY && new_size > keep)
-        moved = wee_heap_alloc(wh, new_size + new_size / 8, align);
-    if (!moved)
-        moved = wee_heap_alloc(wh, new_size, align);
+    char *moved =
+        wee_heap_alloc(wh, WEE_TINY && new_size > keep ? new_size + new_size / 8 : new_size, align);
     if (moved) {
         memcpy(moved, ptr, keep < new_size ? keep : new_size);
         wee_heap_dealloc(wh, ptr, old_size, align);

@@ -52,9 +52,16 @@ static void shrinks_in_place(void **state) {
     char *s = wee_heap_realloc(&h, a, 10000, 8, BIG);
     assert_ptr_equal(s, a);
     assert_true(filled(s, BIG, 5));
-    assert_int_equal(cell_size(test_cell_of(s)), cell_size_for(BIG));
-    assert_int_equal(test_free_cells(&h), before + 1); /* the tail */
-    assert_int_equal(test_stats(&h).live_bytes, live - cell_size_for(10000) + cell_size_for(BIG));
+    if (WEE_TINY) { /* the cell still holds it: kept as it is */
+        assert_int_equal(cell_size(test_cell_of(s)), cell_size_for(10000));
+        assert_int_equal(test_free_cells(&h), before);
+        assert_int_equal(test_stats(&h).live_bytes, live);
+    } else {
+        assert_int_equal(cell_size(test_cell_of(s)), cell_size_for(BIG));
+        assert_int_equal(test_free_cells(&h), before + 1); /* the tail */
+        assert_int_equal(test_stats(&h).live_bytes,
+                         live - cell_size_for(10000) + cell_size_for(BIG));
+    }
     assert_heap_ok(&h);
     wee_heap_dealloc(&h, s, BIG, 8);
     wee_heap_dealloc(&h, keep, BIG, 8);
