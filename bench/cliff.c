@@ -2,7 +2,8 @@
  * cliff: time per operation with a given number of live blocks of a size
  * range, to show whether an allocator slows down as its heap fills.
  *
- * Usage: cliff --min A --max B --live L [--ops M] [--pattern] [--seed S]
+ * Usage: cliff --min A --max B --live L [--ops M] [--pattern [--passes P]]
+ *              [--seed S]
  *
  * Allocates L blocks of random sizes in [A, B] bytes (uniform), then:
  *
@@ -14,8 +15,10 @@
  *     pass, the odd ones in the next), then allocate, in each slot freed,
  *     a block slightly larger than the one it held (size + size / 8 + 16;
  *     from A again, at random, past B), so that the holes the frees left
- *     are a little too small for the new blocks. As many passes as make
- *     M operations (at least 4); one untimed pass first.
+ *     are a little too small for the new blocks. P passes (default: as
+ *     many as make M operations, at least 4), after one untimed pass. To
+ *     compare runs with different L, give them the same P: the sizes
+ *     drift from pass to pass.
  *
  * Every block gets a tag word (from its address and size) at its start,
  * its end and every 4 KiB in between, so that each of its pages is
@@ -151,7 +154,8 @@ static double median(double *v, int n) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: cliff --min A --max B --live L [--ops M] [--pattern] [--seed S]\n");
+    fprintf(stderr, "usage: cliff --min A --max B --live L [--ops M] [--pattern [--passes P]] "
+                    "[--seed S]\n");
     exit(2);
 }
 
@@ -165,7 +169,7 @@ static unsigned long long number(const char *s, unsigned long long min, unsigned
 }
 
 int main(int argc, char **argv) {
-    size_t live = 0, ops = 1000000;
+    size_t live = 0, ops = 1000000, passes = 0;
     bool pattern = false;
     rng = 42;
     for (int i = 1; i < argc; i++) {
@@ -177,6 +181,8 @@ int main(int argc, char **argv) {
             live = (size_t)number(argv[++i], 2, 1ull << 28);
         else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc)
             ops = (size_t)number(argv[++i], GROUPS, 1ull << 40);
+        else if (strcmp(argv[i], "--passes") == 0 && i + 1 < argc)
+            passes = (size_t)number(argv[++i], 1, MAX_PASS);
         else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
             rng = number(argv[++i], 0, UINT64_MAX);
         else if (strcmp(argv[i], "--pattern") == 0)
@@ -212,12 +218,10 @@ int main(int argc, char **argv) {
             times[ntimes++] = dt * 1e9 / (double)n;
         }
     } else {
-        size_t per_pass = live; /* about: live / 2 frees and live / 2 mallocs */
-        size_t passes = (ops + per_pass - 1) / per_pass;
-        if (passes < 4)
-            passes = 4;
-        if (passes > MAX_PASS)
-            passes = MAX_PASS;
+        if (passes == 0) { /* a pass is live / 2 frees and live / 2 mallocs */
+            passes = (ops + live - 1) / live;
+            passes = passes < 4 ? 4 : passes > MAX_PASS ? MAX_PASS : passes;
+        }
         pattern_pass(t, live, 1);
         for (size_t k = 0; k < passes; k++) {
             double t0 = now_seconds();
