@@ -143,16 +143,6 @@ static size_t pattern_pass(struct slot *t, size_t live, unsigned odd) {
     return calls;
 }
 
-static double median(double *v, int n) {
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double x = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = x;
-        }
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static void usage(void) {
     fprintf(stderr, "usage: cliff --min A --max B --live L [--ops M] [--pattern [--passes P]] "
                     "[--seed S]\n");

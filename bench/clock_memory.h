@@ -45,6 +45,9 @@ static inline long memory_kb(bool peak) {
     return (long)((bytes - (size_t)(uintptr_t)&__heap_base) / 1024);
 }
 #define MEMORY_KIND "wasm"
+
+/* The peak cannot be reset on wasm32: the linear memory only grows. */
+static inline void memory_reset_peak(void) {}
 #else
 /* VmHWM (peak) or VmRSS (current), in KiB; -1 if unavailable. */
 static inline long memory_kb(bool peak) {
@@ -62,9 +65,32 @@ static inline long memory_kb(bool peak) {
     return s ? strtol(s + strlen(key), NULL, 10) : -1;
 }
 #define MEMORY_KIND "rss"
+
+/* Makes VmHWM start again from the current resident set (Linux 4.0+). */
+static inline void memory_reset_peak(void) {
+    int fd = open("/proc/self/clear_refs", O_WRONLY);
+    if (fd >= 0) {
+        ssize_t n = write(fd, "5", 1);
+        (void)n;
+        close(fd);
+    }
+}
 #endif
 
 /* The peak memory, in KiB. */
 static inline long peak_kb(void) { return memory_kb(true); }
+
+/* Median of n values (sorts them); 0 for none. */
+static inline double median(double *v, int n) {
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    if (n == 0)
+        return 0.0;
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
 #endif /* BENCH_CLOCK_MEMORY_H */

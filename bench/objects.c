@@ -35,16 +35,6 @@
 
 #include "clock_memory.h"
 
-/* Makes VmHWM start again from the current resident set (Linux 4.0+). */
-static void memory_reset_peak(void) {
-    int fd = open("/proc/self/clear_refs", O_WRONLY);
-    if (fd >= 0) {
-        ssize_t n = write(fd, "5", 1);
-        (void)n;
-        close(fd);
-    }
-}
-
 /* The byte at offset k (from 8, after the link) of block i. */
 static unsigned char pattern(size_t i, size_t k) { return (unsigned char)(i * 131 + k * 7 + 1); }
 

@@ -455,36 +455,6 @@ static void replay_once(struct heap_state *h, const struct oplist *l) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* Memory (the clocks and readings are in clock_memory.h).                    */
-
-#ifdef __wasi__
-static void memory_reset_peak(void) {}
-#else
-/* Makes VmHWM start again from the current resident set (Linux 4.0+). */
-static void memory_reset_peak(void) {
-    int fd = open("/proc/self/clear_refs", O_WRONLY);
-    if (fd >= 0) {
-        ssize_t n = write(fd, "5", 1);
-        (void)n;
-        close(fd);
-    }
-}
-#endif
-
-/* Median of n values (sorts them). */
-static double median(double *v, int n) {
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    if (n == 0)
-        return 0.0;
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* ------------------------------------------------------------------------ */
 
 static void usage(void) {
     fprintf(stderr, "usage: replay [--repeat N | --ops N] [--mixed] [--name NAME] FILE\n");

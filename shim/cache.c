@@ -27,8 +27,7 @@
 
 #define GRANULE    ((size_t)16)
 #define WORD       sizeof(size_t)
-#define ALIGNED    ((size_t)1 << (8 * sizeof(size_t) - 1)) /* as in malloc.c */
-#define CACHE_MAX  ((size_t)1024)                          /* the largest cached block, bytes */
+#define CACHE_MAX  ((size_t)1024) /* the largest cached block, bytes */
 #define CACHE_BINS (CACHE_MAX / GRANULE + 1)
 /* How much a cache keeps. With other threads, enough that refills and
  * flushes, which take the shared heap lock, stay rare; while the process
@@ -120,9 +119,9 @@ void *wee_cache_take(size_t size) {
     return block;
 }
 
-int wee_cache_keep(void *block, size_t word) {
-    size_t k = cache_bin(word);
-    if ((word & ALIGNED) || k >= CACHE_TOP || !cache_open())
+int wee_cache_keep(void *block, size_t size) {
+    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
+    if (k >= CACHE_TOP || !cache_open())
         return 0;
     *(void **)block = cache.bins[k];
     cache.bins[k] = block;

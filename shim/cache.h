@@ -27,18 +27,18 @@
  * thread's cache, refilled from the heap when empty; NULL when the size is
  * not cached or memory is out. */
 void *wee_cache_take(size_t size);
-/* Keeps freed `block` in this thread's cache; `word` is its size word.
- * Returns 0 when the cache does not take it (the caller frees it to the
- * heap). */
-int wee_cache_keep(void *block, size_t word);
+/* Keeps freed `block` (16-aligned, of `size` bytes with a word in front) in
+ * this thread's cache. Returns 0 when the cache does not take it (the caller
+ * frees it to the heap). */
+int wee_cache_keep(void *block, size_t size);
 #else
 static inline void *wee_cache_take(size_t size) {
     (void)size;
     return NULL;
 }
-static inline int wee_cache_keep(void *block, size_t word) {
+static inline int wee_cache_keep(void *block, size_t size) {
     (void)block;
-    (void)word;
+    (void)size;
     return 0;
 }
 #endif

@@ -80,7 +80,7 @@ WEE_API void free(void *ptr) {
     if (!ptr)
         return;
     size_t word = ((size_t *)ptr)[-1];
-    if (!wee_cache_keep(ptr, word))
+    if ((word & ALIGNED) || !wee_cache_keep(ptr, word))
         wee_heap_dealloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word));
 }
 

@@ -109,6 +109,13 @@ static cell *cell_take(heap *h, size_t size) {
     return c ? cell_carve(h, c, size) : NULL;
 }
 
+/* The lowest cell address from `at` on whose data plus one word is aligned
+ * to `align`. */
+static uintptr_t cell_aligned_from(uintptr_t at, size_t align) {
+    uintptr_t lead = CELL_HEADER + WEE_WORD;
+    return ((at + lead + align - 1) & ~(uintptr_t)(align - 1)) - lead;
+}
+
 /* Makes an allocated cell of `size` bytes, its data plus one word aligned
  * to `align`, from free cell `c`, which holds at least size + 2 * align +
  * CELL_MIN bytes; what is left on either side stays free when it makes a
@@ -118,13 +125,13 @@ static cell *cell_take(heap *h, size_t size) {
  * region's last cell, where they go low so that the rest stays whole and
  * grows with the region. */
 WEE_COLD static cell *cell_carve_aligned(heap *h, cell *c, size_t size, size_t align) {
-    uintptr_t lead = CELL_HEADER + WEE_WORD, end = (uintptr_t)cell_next(c), at;
+    uintptr_t end = (uintptr_t)cell_next(c), at;
     if (cell_next(c) == h->sentinel) {
-        at = (((uintptr_t)c + lead + align - 1) & ~(uintptr_t)(align - 1)) - lead;
+        at = cell_aligned_from((uintptr_t)c, align);
         if (at != (uintptr_t)c && at - (uintptr_t)c < CELL_MIN)
             at += align;
-    } else {
-        at = ((end - size + lead) & ~(uintptr_t)(align - 1)) - lead;
+    } else { /* the highest place with room for `size` */
+        at = cell_aligned_from(end - size - align + 1, align);
         if (end - at - size != 0 && end - at - size < CELL_MIN)
             at -= align;
     }
@@ -189,10 +196,7 @@ cell *wee_cell_alloc_locked(heap *h, size_t size, size_t align) {
          * gap in front of it that makes a free cell of its own */
         cell *c = wee_cell_alloc_locked(h, size + align + CELL_MIN - WEE_GRANULE, WEE_GRANULE);
         if (c) {
-            uintptr_t lead = CELL_HEADER + WEE_WORD;
-            uintptr_t at =
-                (((uintptr_t)c + CELL_MIN + lead + align - 1) & ~(uintptr_t)(align - 1)) - lead;
-            cell *n = cell_split(c, at);
+            cell *n = cell_split(c, cell_aligned_from((uintptr_t)c + CELL_MIN, align));
             wee_cell_free_locked(h, c);
             c = n;
             wee_cell_shrink_locked(h, c, size);

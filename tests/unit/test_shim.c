@@ -214,8 +214,20 @@ static void malloc_zero_is_unique(void **state) {
     free(b);
     /* all three were freed: the heap holds no more than before (blocks
      * freed into this thread's cache stay live in the heap's count, so the
-     * count may not come back to the byte) */
+     * count may not come back to the byte), and minimal requests get all
+     * three back (from the cache or their run, last freed first) */
     assert_true(test_stats(dh()).live_bytes <= before.live_bytes);
+    enum { TRIES = 64 };
+    void *again[TRIES];
+    int found = 0;
+    for (int i = 0; i < TRIES; i++) {
+        again[i] = malloc(0);
+        assert_non_null(again[i]);
+        found += again[i] == a || again[i] == b || again[i] == (void *)r;
+    }
+    assert_int_equal(found, 3);
+    for (int i = 0; i < TRIES; i++)
+        free(again[i]);
     assert_heap_ok(dh());
 }
 
