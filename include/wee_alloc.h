@@ -62,6 +62,19 @@ typedef struct wee_stats {
     size_t allocs;        /**< successful allocations */
     size_t deallocs;      /**< deallocations */
     size_t failures;      /**< allocations that returned NULL */
+    /** bytes given back to the system (0 where the backend cannot) */
+    size_t released_bytes;
+    /* The counters below are kept by builds with WEE_INTROSPECT (the
+     * default, except in the smallest build, MinSizeRel/WEE_TINY on wasm32,
+     * where they stay 0). */
+    size_t held_peak_bytes;   /**< largest value backend_bytes - released_bytes has had */
+    size_t requested_bytes;   /**< bytes asked for, of the blocks handed out now */
+    size_t requested_peak;    /**< largest value requested_bytes has had */
+    size_t reallocs_in_place; /**< reallocations that kept their block */
+    size_t reallocs_moved;    /**< reallocations that moved (also counted in allocs, deallocs) */
+    size_t run_bytes;         /**< bytes of the runs that hold small blocks, headers included */
+    size_t slot_bytes;        /**< bytes of small blocks handed out (also in live_bytes) */
+    size_t slot_free_bytes;   /**< bytes of small blocks free in the runs */
 } wee_stats;
 
 /** The process-wide heap behind wee_alloc() and the malloc shim. */
@@ -111,6 +124,38 @@ WEE_API size_t wee_heap_usable_size(wee_heap *h, const void *ptr, size_t size, s
 
 /** Copies heap `h`'s counters into `*out`. */
 WEE_API void wee_heap_stats(wee_heap *h, wee_stats *out);
+
+/** A block seen by wee_heap_walk(). */
+typedef struct wee_block_info {
+    void *addr;  /**< first byte of the block */
+    size_t size; /**< bytes from addr that belong to the block */
+    int in_use;  /**< nonzero when the block is handed out */
+} wee_block_info;
+
+/** Called by wee_heap_walk() for each block; a nonzero result stops the walk. */
+typedef int (*wee_walk_fn)(const wee_block_info *block, void *ctx);
+
+/**
+ * Calls `fn(block, ctx)` for every block of heap `h` and returns how many
+ * blocks it visited (counting one whose callback stopped the walk).
+ *
+ * Blocks are visited once each, in address order within each region
+ * (regions newest first). A small block (a slot of a run) is visited as
+ * its slot, in use or free; every other block is visited as the data of
+ * its cell, the cell header left out. Headers, runs' headers and their
+ * unused tails, and region ends are not blocks. So every live allocation
+ * lies inside exactly one visited block that is in use, visited blocks
+ * never overlap, and their sizes add up to less than backend_bytes -
+ * released_bytes. A block that a thread cache of the malloc shim holds is
+ * in use as far as the heap knows, and is visited as in use.
+ *
+ * The walk holds the heap's lock throughout, allocates nothing, and is
+ * safe while other threads use the heap (they wait). `fn` must not
+ * allocate from, free to or otherwise call into heap `h` (it would wait on
+ * the lock forever); under the malloc shim, that means no malloc or free
+ * in `fn` when `h` is the default heap.
+ */
+WEE_API size_t wee_heap_walk(wee_heap *h, wee_walk_fn fn, void *ctx);
 
 /**
  * Walks every block, run and free list of heap `h` and returns how many of its

@@ -76,6 +76,7 @@ size_t wee_check_locked(heap *h, int full) {
         }
     }
     bad += h->run_bytes % WEE_GRANULE != 0 || h->slot_bytes > h->stats.live_bytes;
+    bad += h->slot_room < h->slot_bytes;
     listed = 0;
 
     for (size_t k = 0; k < LIST_COUNT; k++) {

@@ -164,6 +164,9 @@ WEE_COLD static int heap_grow_locked(heap *h, size_t need) {
     if (!base)
         return 0;
     h->stats.backend_bytes += bytes;
+    if (WEE_INTROSPECT &&
+        h->stats.backend_bytes - h->stats.released_bytes > h->stats.held_peak_bytes)
+        h->stats.held_peak_bytes = h->stats.backend_bytes - h->stats.released_bytes;
     cell *c;
     if (s && base == (char *)cell_next(s)) {
         c = s;

@@ -33,6 +33,12 @@
 #define WEE_TINY 0
 #endif
 #define WEE_RUNS (!WEE_TINY)
+/* Counters beyond the basic ones (requested bytes, reallocs, the peak of
+ * memory held): on by default, off in the smallest build (CMake's
+ * WEE_INTROSPECT). */
+#ifndef WEE_INTROSPECT
+#define WEE_INTROSPECT 0
+#endif
 
 /* For paths that run once in many operations (growing the heap, making a
  * run), and for a search that several paths share: kept out of line so
@@ -70,6 +76,11 @@ typedef struct run {
     uint32_t slot;      /* slot size in bytes */
 } run;
 
+/* The word in front of a run's header (its cell's first data word) holds
+ * the heap's run mark, so that a heap walk (walk.c) tells runs from other
+ * cells of their size and alignment; cleared when the run goes. */
+#define RUN_MARK(h) ((uintptr_t)(h) ^ (uintptr_t)0x52554e5f6d61726bULL)
+
 /* The first slot's offset from the run header: slot + one word is
  * 16-aligned, like every cell's data. */
 #define RUN_FIRST (((sizeof(run) + WEE_WORD + WEE_GRANULE - 1) & ~(WEE_GRANULE - 1)) - WEE_WORD)
@@ -98,6 +109,7 @@ typedef struct heap {
     wee_stats stats;
     size_t run_bytes;                /* bytes of cells that are runs */
     size_t slot_bytes;               /* bytes of slots handed out (in live_bytes too) */
+    size_t slot_room;                /* bytes of all slots of all runs */
     run *runs[CLASS_COUNT + 1];      /* per class (index: slot / 16), runs with free slots */
     uintptr_t list_bits[LIST_WORDS]; /* bit k set when lists[k] is not empty (and
                                         perhaps when it is: cleared lazily) */

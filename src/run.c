@@ -45,6 +45,7 @@ WEE_COLD static run *run_new(heap *h, size_t k) {
         return NULL;
     h->run_bytes += cell_size(c); /* a granule more when the rest made no cell */
     run *r = (run *)((char *)cell_data(c) + WEE_WORD);
+    *(uintptr_t *)cell_data(c) = RUN_MARK(h);
     size_t slot = k * WEE_GRANULE;
     void **link = &r->free;
     for (char *s = (char *)r + RUN_FIRST; s + slot <= (char *)r + RUN_END; s += slot) {
@@ -54,6 +55,7 @@ WEE_COLD static run *run_new(heap *h, size_t k) {
     *link = NULL;
     r->used = 0;
     r->slot = (uint32_t)slot;
+    h->slot_room += (RUN_END - RUN_FIRST) / slot * slot;
     run_push(h, r, k);
     return r;
 }
@@ -89,6 +91,8 @@ void wee_slot_free_locked(heap *h, void *slot, size_t k) {
         cell *c = cell_of((char *)r - WEE_WORD);
         run_unlink(r);
         h->run_bytes -= cell_size(c);
+        h->slot_room -= (RUN_END - RUN_FIRST) / r->slot * r->slot;
+        *(uintptr_t *)cell_data(c) = 0; /* the run mark */
         wee_cell_free_locked(h, c);
     }
 }

@@ -50,6 +50,25 @@ static void stats_grew(heap *h, size_t bytes) {
         h->stats.peak_bytes = h->stats.live_bytes;
 }
 
+/* requested_bytes grows by `bytes` (modulo SIZE_MAX + 1, as above). */
+static void stats_asked(heap *h, size_t bytes) {
+    if (!WEE_INTROSPECT)
+        return;
+    h->stats.requested_bytes += bytes;
+    if (h->stats.requested_bytes > h->stats.requested_peak)
+        h->stats.requested_peak = h->stats.requested_bytes;
+}
+
+/* A reallocation that kept its block, from `old_size` to `new_size` bytes. */
+static void stats_kept(heap *h, size_t old_size, size_t new_size) {
+    if (!WEE_INTROSPECT)
+        return;
+    heap_lock(h);
+    h->stats.reallocs_in_place++;
+    stats_asked(h, new_size - old_size);
+    heap_unlock(h);
+}
+
 static char *block_alloc_locked(heap *h, size_t bytes, size_t align) {
     size_t k = block_class(bytes, align), got;
     char *p;
@@ -94,12 +113,20 @@ static size_t block_capacity(const char *block, size_t bytes, size_t align) {
 }
 
 void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
-    if (size > WEE_BYTES_MAX || !align_valid(align))
-        return NULL;
     heap *h = heap_of(wh);
+    if (size > WEE_BYTES_MAX || !align_valid(align)) {
+        if (WEE_INTROSPECT) {
+            heap_lock(h);
+            h->stats.failures++;
+            heap_unlock(h);
+        }
+        return NULL;
+    }
     size_t pad = align_pad(align);
     heap_lock(h);
     char *block = block_alloc_locked(h, size + pad, align);
+    if (block)
+        stats_asked(h, size);
     heap_unlock(h);
     return block ? block + pad : NULL;
 }
@@ -111,31 +138,40 @@ void wee_heap_dealloc(wee_heap *wh, void *ptr, size_t size, size_t align) {
     size_t pad = align_pad(align);
     heap_lock(h);
     block_free_locked(h, (char *)ptr - pad, size + pad, align);
+    stats_asked(h, -size);
     heap_unlock(h);
 }
 
 void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, size_t new_size) {
     if (!ptr)
         return wee_heap_alloc(wh, new_size, align);
-    if (new_size > WEE_BYTES_MAX)
-        return NULL;
     heap *h = heap_of(wh);
+    if (new_size > WEE_BYTES_MAX)
+        return WEE_INTROSPECT ? wee_heap_alloc(wh, new_size, align) : NULL; /* a failure */
     size_t pad = align_pad(align), bytes = new_size + pad, k = block_class(old_size + pad, align);
     char *block = (char *)ptr - pad;
     if (k) {
-        if (k == block_class(bytes, align))
+        if (k == block_class(bytes, align)) {
+            stats_kept(h, old_size, new_size);
             return ptr; /* the same slot size */
+        }
     } else if (!block_class(bytes, align)) {
         cell *c = cell_of(block);
         size_t was = cell_size(c), size = cell_size_for(bytes);
-        if (WEE_TINY && size <= was)
+        if (WEE_TINY && size <= was) {
+            stats_kept(h, old_size, new_size);
             return ptr;
+        }
         if (!WEE_TINY) {
             heap_lock(h);
             int kept = wee_cell_grow_locked(c, size);
             if (kept) {
                 wee_cell_shrink_locked(h, c, size);
                 stats_grew(h, cell_size(c) - was);
+                if (WEE_INTROSPECT) {
+                    h->stats.reallocs_in_place++;
+                    stats_asked(h, new_size - old_size);
+                }
             }
             heap_unlock(h);
             if (kept)
@@ -145,11 +181,17 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
     size_t keep = block_capacity(block, old_size + pad, align) - pad;
     /* the smallest build grows only by moving: an eighth more, so that a
      * block grown a little at a time moves a logarithmic number of times */
-    char *moved =
-        wee_heap_alloc(wh, WEE_TINY && new_size > keep ? new_size + new_size / 8 : new_size, align);
+    size_t asked = WEE_TINY && new_size > keep ? new_size + new_size / 8 : new_size;
+    char *moved = wee_heap_alloc(wh, asked, align);
     if (moved) {
         memcpy(moved, ptr, keep < new_size ? keep : new_size);
         wee_heap_dealloc(wh, ptr, old_size, align);
+        if (WEE_INTROSPECT) {
+            heap_lock(h);
+            h->stats.reallocs_moved++;
+            stats_asked(h, new_size - asked); /* the caller knows the block by new_size */
+            heap_unlock(h);
+        }
     }
     return moved;
 }
@@ -164,6 +206,9 @@ void wee_heap_stats(wee_heap *wh, wee_stats *out) {
     heap *h = heap_of(wh);
     heap_lock(h);
     *out = h->stats;
+    out->run_bytes = h->run_bytes;
+    out->slot_bytes = h->slot_bytes;
+    out->slot_free_bytes = h->slot_room - h->slot_bytes;
     heap_unlock(h);
 }
 
