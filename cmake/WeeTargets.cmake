@@ -41,23 +41,28 @@ function(wee_core_objects target backend)
 endfunction()
 
 # The malloc shim over a core object library; `prefixed` renames its
-# functions to wee_shim_NAME.
+# functions to wee_shim_NAME. Optional: NO_CACHE (no thread caches).
 function(wee_shim_objects target core prefixed)
+  cmake_parse_arguments(ARG "NO_CACHE" "" "" ${ARGN})
   add_library(${target} OBJECT ${PROJECT_SOURCE_DIR}/shim/malloc.c
     ${PROJECT_SOURCE_DIR}/shim/${WEE_PLATFORM}.c)
   # Thread caches where there are threads; not with extra assertions, which
   # must see every free.
   set(cache OFF)
-  if(WEE_THREAD_CACHE AND WEE_THREADS AND WEE_PLATFORM STREQUAL "unix" AND NOT WEE_EXTRA_ASSERTIONS)
+  if(WEE_THREAD_CACHE AND WEE_THREADS AND WEE_PLATFORM STREQUAL "unix" AND NOT WEE_EXTRA_ASSERTIONS
+     AND NOT ARG_NO_CACHE)
     set(cache ON)
     target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/shim/cache.c)
+  endif()
+  if(WEE_PLATFORM STREQUAL "unix")
+    target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/shim/introspect.c)
   endif()
   target_include_directories(${target} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
   target_compile_definitions(${target} PRIVATE
     $<TARGET_PROPERTY:${core},COMPILE_DEFINITIONS> WEE_SHIM_CACHE=$<BOOL:${cache}>)
   if(prefixed)
     foreach(name malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign
-                 valloc pvalloc malloc_usable_size)
+                 valloc pvalloc malloc_usable_size mallinfo mallinfo2 malloc_stats malloc_info)
       target_compile_definitions(${target} PRIVATE ${name}=wee_shim_${name})
     endforeach()
   endif()

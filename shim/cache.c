@@ -11,6 +11,7 @@
  * initial-exec TLS, which never allocates.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "cache.h"
 #include "wee_alloc.h"
@@ -43,12 +44,19 @@ typedef struct thread_cache {
     void *bins[CACHE_BINS];
     unsigned char held[CACHE_BINS]; /* blocks in each bin */
     unsigned char state;
-    size_t bytes; /* in the bins */
+    size_t bytes;                   /* in the bins */
+    atomic_size_t hits;             /* takes served from a bin; written by its thread only */
+    struct thread_cache *next_open; /* the open caches (under caches_lock) */
+    struct thread_cache **pprev_open;
 } thread_cache;
 
 static __thread thread_cache cache __attribute__((tls_model("initial-exec")));
 static pthread_key_t cache_key;
 static int key_ready; /* written once by the constructor, before any thread */
+/* The open caches, and the hits of caches closed since, for the statistics. */
+static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
+static thread_cache *caches_open;
+static size_t caches_closed_hits;
 
 /* Frees bin k's blocks after the first `keep`. */
 static void cache_trim(size_t k, size_t keep) {
@@ -67,12 +75,27 @@ static void cache_trim(size_t k, size_t keep) {
 static void cache_close(void *unused) {
     (void)unused;
     cache.state = CACHE_CLOSED; /* frees from here on go to the heap */
+    pthread_mutex_lock(&caches_lock);
+    if (cache.pprev_open) {
+        *cache.pprev_open = cache.next_open;
+        if (cache.next_open)
+            cache.next_open->pprev_open = cache.pprev_open;
+        cache.pprev_open = NULL;
+        caches_closed_hits += atomic_load_explicit(&cache.hits, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&caches_lock);
     for (size_t k = 0; k < CACHE_BINS; k++)
         cache_trim(k, 0);
 }
 
+static void caches_lock_take(void) { pthread_mutex_lock(&caches_lock); }
+
+static void caches_lock_give(void) { pthread_mutex_unlock(&caches_lock); }
+
 __attribute__((constructor)) static void cache_init(void) {
     key_ready = pthread_key_create(&cache_key, cache_close) == 0;
+    /* a child must not inherit the list of caches in the middle of a change */
+    pthread_atfork(caches_lock_take, caches_lock_give, caches_lock_give);
 }
 
 /* Opens this thread's cache on first use: registers it for emptying at
@@ -85,6 +108,13 @@ static int cache_open(void) {
     cache.state = CACHE_CLOSED;
     if (pthread_setspecific(cache_key, &cache) != 0)
         return 0;
+    pthread_mutex_lock(&caches_lock);
+    cache.next_open = caches_open;
+    cache.pprev_open = &caches_open;
+    if (caches_open)
+        caches_open->pprev_open = &cache.next_open;
+    caches_open = &cache;
+    pthread_mutex_unlock(&caches_lock);
     cache.state = CACHE_OPEN;
     return 1;
 }
@@ -112,6 +142,10 @@ void *wee_cache_take(size_t size) {
             return NULL;
         cache.held[k] = (unsigned char)got;
         cache.bytes += got * k * GRANULE;
+    } else {
+        atomic_store_explicit(&cache.hits,
+                              atomic_load_explicit(&cache.hits, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
     }
     cache.bins[k] = *block;
     cache.held[k]--;
@@ -134,4 +168,18 @@ int wee_cache_keep(void *block, size_t size) {
     if (++cache.held[k] > hold || cache.bytes > CACHE_BYTES)
         cache_trim(k, hold / 2 < cache.held[k] ? hold / 2 : cache.held[k] / 2);
     return 1;
+}
+
+void wee_cache_counts(size_t *hits, size_t *held_blocks, size_t *held_bytes) {
+    pthread_mutex_lock(&caches_lock);
+    size_t sum = caches_closed_hits;
+    for (thread_cache *c = caches_open; c; c = c->next_open)
+        sum += atomic_load_explicit(&c->hits, memory_order_relaxed);
+    pthread_mutex_unlock(&caches_lock);
+    size_t blocks = 0;
+    for (size_t k = 0; k < CACHE_BINS; k++)
+        blocks += cache.held[k];
+    *hits = sum;
+    *held_blocks = blocks;
+    *held_bytes = cache.bytes;
 }

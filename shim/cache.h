@@ -31,6 +31,10 @@ void *wee_cache_take(size_t size);
  * this thread's cache. Returns 0 when the cache does not take it (the caller
  * frees it to the heap). */
 int wee_cache_keep(void *block, size_t size);
+/* The takes every thread's cache served from its bins, and the blocks and
+ * bytes the calling thread's cache holds (each block counted by its bin's
+ * size, the word in front included). */
+void wee_cache_counts(size_t *hits, size_t *held_blocks, size_t *held_bytes);
 #else
 static inline void *wee_cache_take(size_t size) {
     (void)size;
@@ -40,6 +44,9 @@ static inline int wee_cache_keep(void *block, size_t size) {
     (void)block;
     (void)size;
     return 0;
+}
+static inline void wee_cache_counts(size_t *hits, size_t *held_blocks, size_t *held_bytes) {
+    *hits = *held_blocks = *held_bytes = 0;
 }
 #endif
 

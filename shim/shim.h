@@ -11,4 +11,8 @@
 /* The page size valloc() and pvalloc() align to, in bytes. */
 size_t wee_shim_page_size(void);
 
+/* Writes the heap summary (shim/introspect.c, unix only) to `fd`: text, or
+ * one JSON object when `json`. Allocates nothing. */
+void wee_shim_summary(int fd, int json);
+
 #endif /* WEE_SHIM_H */

@@ -266,8 +266,15 @@ wee-run)
         out=$(printf 'pear\napple\nfig\n' | "$run" --stats sort 2>"$log") ||
             fail "wee-run --stats sort exits $?"
         [ "$out" = "$(printf 'apple\nfig\npear')" ] || fail "wee-run --stats sort printed: $out"
-        grep -Eq '^wee_alloc: allocs=[1-9][0-9]* deallocs=[0-9]+ failures=0 live_bytes=[0-9]+ peak_bytes=[1-9][0-9]* backend_bytes=[1-9][0-9]* regions=[1-9]' "$log" ||
-            fail "wee-run --stats sort: no statistics line in: $(cat "$log")"
+        grep -q '^wee_alloc: heap summary of process [0-9]*$' "$log" &&
+            grep -Eq '^wee_alloc:   allocations +[1-9][0-9]*$' "$log" &&
+            grep -Eq '^wee_alloc:   memory from the system +[0-9.]+ (B|KiB|MiB)$' "$log" &&
+            grep -Eq '^wee_alloc:   failures +0$' "$log" ||
+            fail "wee-run --stats sort: no summary in: $(cat "$log")"
+        printf 'b\na\n' | "$run" --stats=json sort >/dev/null 2>"$log" ||
+            fail "wee-run --stats=json sort exits $?"
+        grep -Eq '^\{"wee_alloc":"[0-9.]+","pid":[0-9]+,.*"allocs":[1-9]' "$log" ||
+            fail "wee-run --stats=json sort: no JSON summary in: $(cat "$log")"
         out=$(printf 'b\na\n' | "$run" sort 2>"$log") || fail "wee-run sort exits $?"
         [ "$out" = "$(printf 'a\nb')" ] && [ ! -s "$log" ] ||
             fail "wee-run sort without --stats: $out / $(cat "$log")"
@@ -280,9 +287,9 @@ wee-run)
             want=$("$python" -c "$code")
             out=$("$run" --stats "$python" -c "$code" 2>"$log") || fail "wee-run python3 exits $?"
             [ "$out" = "$want" ] || fail "wee-run python3 printed $out, not $want"
-            allocs=$(sed -n 's/^wee_alloc: allocs=\([0-9]*\) .*/\1/p' "$log" | sort -n | tail -n 1)
-            [ "${allocs:-0}" -gt 1000 ] || fail "python3 under wee-run: allocs=${allocs:-none}"
-            note "wee-run --stats $python: $(grep "allocs=$allocs " "$log")"
+            allocs=$(sed -n 's/^wee_alloc:   allocations  *\([0-9]*\)$/\1/p' "$log" | sort -n | tail -n 1)
+            [ "${allocs:-0}" -gt 1000 ] || fail "python3 under wee-run: allocations ${allocs:-none}"
+            note "wee-run --stats $python: $allocs allocations"
         fi
 
         # The command's status comes back; errors like a shell's.
@@ -373,6 +380,17 @@ static-glibc)
         fail "$program"
     }
     note "$(cat "$log")"
+    # The exit summary comes from the static program too, and only when asked.
+    WEE_ALLOC_STATS=1 "$program" >/dev/null 2>"$log" || fail "$program with WEE_ALLOC_STATS=1"
+    grep -q '^wee_alloc: heap summary of process [0-9]*$' "$log" &&
+        grep -Eq '^wee_alloc:   allocations +[1-9][0-9]*$' "$log" ||
+        fail "static $program: no summary with WEE_ALLOC_STATS=1: $(cat "$log")"
+    WEE_ALLOC_STATS=json "$program" >/dev/null 2>"$log" || fail "$program with WEE_ALLOC_STATS=json"
+    if have python3; then
+        python3 -m json.tool "$log" >/dev/null || fail "static $program: JSON: $(cat "$log")"
+    fi
+    env -u WEE_ALLOC_STATS "$program" >/dev/null 2>"$log" || fail "$program"
+    [ ! -s "$log" ] || fail "static $program printed without WEE_ALLOC_STATS: $(cat "$log")"
     nm "$program" >"$log"
     if grep -E ' [Tt] (_int_malloc|__libc_malloc|__libc_free)$' "$log"; then
         fail "glibc's malloc is linked into $program"
