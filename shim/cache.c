@@ -81,8 +81,9 @@ __attribute__((constructor)) static void cache_init(void) {
 }
 
 /* Opens this thread's cache on first use: registers it for emptying at
- * thread exit. Closed while registering, in case that allocates. */
-__attribute__((noinline)) static int cache_open_first(void) {
+ * thread exit. Closed while registering, in case that allocates. Returns
+ * whether the cache is open. */
+static int cache_open_first(void) {
     if (cache.state == CACHE_CLOSED || !key_ready)
         return 0;
     cache.state = CACHE_CLOSED;
@@ -91,9 +92,6 @@ __attribute__((noinline)) static int cache_open_first(void) {
     cache.state = CACHE_OPEN;
     return 1;
 }
-
-/* Whether this thread's cache is open, opening it on first use. */
-static inline int cache_open(void) { return cache.state == CACHE_OPEN || cache_open_first(); }
 
 /* The bin of a block of `size` bytes aligned to 16: the multiple of 16 its
  * size and the size word in front round up to, which the core guarantees
@@ -131,10 +129,8 @@ __attribute__((noinline)) static void cache_spill(size_t k) {
         cache_trim(k, hold / 2 < cache.held[k] ? hold / 2 : cache.held[k] / 2);
 }
 
-void *wee_cache_take(size_t size) {
-    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
-    if (k >= CACHE_TOP || !cache_open())
-        return NULL;
+/* A block from bin k of this thread's open cache. */
+static inline void *cache_pop(size_t k) {
     void **block = cache.bins[k];
     if (!block)
         return cache_refill(k);
@@ -144,14 +140,40 @@ void *wee_cache_take(size_t size) {
     return block;
 }
 
-int wee_cache_keep(void *block, size_t size) {
-    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
-    if (k >= CACHE_TOP || !cache_open())
-        return 0;
+/* Puts `block` in bin k of this thread's open cache. */
+static inline void cache_push(void *block, size_t k) {
     *(void **)block = cache.bins[k];
     cache.bins[k] = block;
     cache.bytes += k * GRANULE;
     if (++cache.held[k] > CACHE_HOLD || cache.bytes > CACHE_BYTES)
         cache_spill(k);
-    return 1;
+}
+
+/* The first calls of a thread, those after its cache closed, and frees of
+ * blocks the cache does not take: kept out of line, so that the common case
+ * saves no registers. */
+__attribute__((noinline)) static void *cache_take_first(size_t k) {
+    return cache_open_first() ? cache_pop(k) : NULL;
+}
+
+__attribute__((noinline)) static void cache_free_first(void *block, size_t size, size_t k) {
+    if (k < CACHE_TOP && cache_open_first())
+        cache_push(block, k);
+    else
+        wee_heap_dealloc(wee_default_heap(), block, size, GRANULE);
+}
+
+void *wee_cache_take(size_t size) {
+    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
+    if (k >= CACHE_TOP)
+        return NULL;
+    return cache.state == CACHE_OPEN ? cache_pop(k) : cache_take_first(k);
+}
+
+void wee_cache_free(void *block, size_t size) {
+    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
+    if (k < CACHE_TOP && cache.state == CACHE_OPEN)
+        cache_push(block, k);
+    else
+        cache_free_first(block, size, k);
 }
