@@ -69,7 +69,11 @@ static void stats_kept(heap *h, size_t old_size, size_t new_size) {
     heap_unlock(h);
 }
 
-static char *block_alloc_locked(heap *h, size_t bytes, size_t align) {
+/* Allocates a block under the lock. This and block_free_locked() are inlined
+ * into each entry point, so that a program that calls only the single-block
+ * ones (the smallest build's shim) links one copy, not a shared one. */
+__attribute__((always_inline)) static inline char *block_alloc_locked(heap *h, size_t bytes,
+                                                                      size_t align) {
     size_t k = block_class(bytes, align), got;
     char *p;
     if (k) {
@@ -90,7 +94,8 @@ static char *block_alloc_locked(heap *h, size_t bytes, size_t align) {
     return p;
 }
 
-static void block_free_locked(heap *h, char *block, size_t bytes, size_t align) {
+__attribute__((always_inline)) static inline void block_free_locked(heap *h, char *block,
+                                                                    size_t bytes, size_t align) {
     size_t k = block_class(bytes, align);
     h->stats.deallocs++;
     if (k) {
@@ -139,6 +144,34 @@ void wee_heap_dealloc(wee_heap *wh, void *ptr, size_t size, size_t align) {
     heap_lock(h);
     block_free_locked(h, (char *)ptr - pad, size + pad, align);
     stats_asked(h, -size);
+    heap_unlock(h);
+}
+
+size_t wee_heap_alloc_many(wee_heap *wh, size_t size, size_t align, void **out, size_t count) {
+    if (size > WEE_BYTES_MAX || !align_valid(align))
+        return 0;
+    heap *h = heap_of(wh);
+    size_t pad = align_pad(align), n = 0;
+    char *block;
+    heap_lock(h);
+    for (; n < count && (block = block_alloc_locked(h, size + pad, align)) != NULL; n++) {
+        out[n] = block + pad;
+        stats_asked(h, size);
+    }
+    heap_unlock(h);
+    return n;
+}
+
+void wee_heap_dealloc_many(wee_heap *wh, void *const *blocks, size_t count, size_t size,
+                           size_t align) {
+    heap *h = heap_of(wh);
+    size_t pad = align_pad(align);
+    heap_lock(h);
+    for (size_t i = 0; i < count; i++)
+        if (blocks[i]) {
+            block_free_locked(h, (char *)blocks[i] - pad, size + pad, align);
+            stats_asked(h, -size);
+        }
     heap_unlock(h);
 }
 

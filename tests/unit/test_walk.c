@@ -314,6 +314,16 @@ static void reallocs_are_counted(void **state) {
     st = test_stats(&h);
     assert_int_equal(st.requested_bytes, 0);
     assert_int_equal(st.live_bytes, 0);
+    /* blocks taken and given back in batches count like single ones */
+    void *batch[8];
+    assert_int_equal(wee_heap_alloc_many(&h, 100, 16, batch, 8), 8);
+    assert_int_equal(test_stats(&h).requested_bytes, 800);
+    void *kept = batch[3];
+    batch[3] = NULL; /* skipped */
+    wee_heap_dealloc_many(&h, batch, 8, 100, 16);
+    assert_int_equal(test_stats(&h).requested_bytes, 100);
+    wee_heap_dealloc(&h, kept, 100, 16);
+    assert_int_equal(test_stats(&h).requested_bytes, 0);
 }
 
 /* --- Walking while two threads allocate -------------------------------- */
