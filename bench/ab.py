@@ -4,7 +4,7 @@ bench/ with each library preloaded, interleaved round by round (the order
 rotating), and the median over rounds of each build's time and of its ratio
 to the first build's within the round.
 
-Usage: bench/ab.py [--rounds N] [--bench DIR] NAME=LIB.so [NAME=LIB.so ...]
+Usage: bench/ab.py [--rounds N] [--bench DIR] [--only REGEX] NAME=LIB.so [NAME=LIB.so ...]
 
 DIR holds the bench programs built as scripts/bench builds them (cc -O2):
 replay, threads and larson_like (default: build-bench/bench). Cases:
@@ -16,6 +16,7 @@ and the median ratio to the first build.
 import argparse
 import gzip
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -60,10 +61,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--bench", default=os.path.join(ROOT, "build-bench", "bench"))
+    ap.add_argument("--only", help="only the cases whose name matches (re.search)")
     ap.add_argument("libs", nargs="+")
     a = ap.parse_args()
     libs = [tuple(x.split("=", 1)) for x in a.libs]
-    cs = cases(a.bench)
+    cs = [c for c in cases(a.bench) if not a.only or re.search(a.only, c[0])]
     res = {(c, n): [] for c, _ in cs for n, _ in libs}
     for r in range(a.rounds):
         for c, argv in cs:
