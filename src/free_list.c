@@ -164,6 +164,12 @@ WEE_COLD static int heap_grow_locked(heap *h, size_t need) {
     if (!base)
         return 0;
     h->stats.backend_bytes += bytes;
+    if (WEE_HARDEN || WEE_EXTRA_ASSERTIONS) {
+        if (!h->lo || (uintptr_t)base < h->lo)
+            h->lo = (uintptr_t)base;
+        if ((uintptr_t)base + bytes > h->hi)
+            h->hi = (uintptr_t)base + bytes;
+    }
     cell *c;
     if (s && base == (char *)cell_next(s)) {
         c = s;

@@ -86,6 +86,33 @@ static void block_free_locked(heap *h, char *block, size_t bytes, size_t align) 
     }
 }
 
+/* Checks block `ptr` (the caller's pointer) handed back with `bytes` (pad
+ * included) and `align`: hardened builds in a few instructions, which see a
+ * pointer outside the heap, a slot that heads its run's free list or sits
+ * in a run of another size, and a cell that is free or whose follower does
+ * not point back; extra assertions thoroughly. A block that fails ends the
+ * process with a message (misuse.c). */
+static void block_guard_locked(heap *h, char *ptr, size_t bytes, size_t align) {
+    if (!WEE_HARDEN && !WEE_EXTRA_ASSERTIONS)
+        return;
+    char *block = ptr - align_pad(align);
+    size_t k = block_class(bytes, align);
+    int sound;
+    if (WEE_EXTRA_ASSERTIONS) {
+        sound = wee_block_sound_locked(h, block, bytes, align, k);
+    } else if ((uintptr_t)block - h->lo >= h->hi - h->lo) {
+        sound = 0;
+    } else if (k) {
+        run *r = run_of(block);
+        sound = r->free != block && r->slot == k * WEE_GRANULE;
+    } else {
+        cell *c = cell_of(block);
+        sound = cell_is_allocated(c) && cell_next(c)->prev == c;
+    }
+    if (!sound)
+        wee_misuse_locked(h, ptr, bytes, align, k);
+}
+
 /* Usable bytes of a block; needs no lock: a cell's size changes only
  * through its owner. */
 static size_t block_capacity(const char *block, size_t bytes, size_t align) {
@@ -110,6 +137,7 @@ void wee_heap_dealloc(wee_heap *wh, void *ptr, size_t size, size_t align) {
     heap *h = heap_of(wh);
     size_t pad = align_pad(align);
     heap_lock(h);
+    block_guard_locked(h, ptr, size + pad, align);
     block_free_locked(h, (char *)ptr - pad, size + pad, align);
     heap_unlock(h);
 }
@@ -132,6 +160,7 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
             return ptr;
         if (!WEE_TINY) {
             heap_lock(h);
+            block_guard_locked(h, ptr, old_size + pad, align);
             int kept = wee_cell_grow_locked(c, size);
             if (kept) {
                 wee_cell_shrink_locked(h, c, size);
