@@ -87,11 +87,30 @@ WEE_API wee_heap *wee_default_heap(void);
 WEE_API void *wee_heap_alloc(wee_heap *h, size_t size, size_t align);
 
 /**
+ * Allocates up to `count` blocks of `size` bytes aligned to `align` from heap
+ * `h` under one taking of its lock, and stores them in out[0], out[1], ...
+ * Each block is exactly what wee_heap_alloc(h, size, align) would return,
+ * and is freed the same ways. Returns how many blocks were stored: `count`,
+ * or fewer when memory runs out (0 also for the requests wee_heap_alloc()
+ * rejects). Meant for caches that refill a few blocks at a time.
+ */
+WEE_API size_t wee_heap_alloc_many(wee_heap *h, size_t size, size_t align, void **out,
+                                   size_t count);
+
+/**
  * Returns a block to heap `h`. `ptr` must come from wee_heap_alloc() or
  * wee_heap_realloc() on the same heap with the same `align`; `size` must be
  * the size it was last allocated with. `ptr` may be NULL (nothing happens).
  */
 WEE_API void wee_heap_dealloc(wee_heap *h, void *ptr, size_t size, size_t align);
+
+/**
+ * Returns `count` blocks to heap `h` under one taking of its lock: the
+ * non-NULL pointers among blocks[0] to blocks[count - 1], each allocated with
+ * the same `size` and `align` (as wee_heap_dealloc() requires of one).
+ */
+WEE_API void wee_heap_dealloc_many(wee_heap *h, void *const *blocks, size_t count, size_t size,
+                                   size_t align);
 
 /**
  * Resizes the block `ptr` (allocated with `old_size` and `align`) to

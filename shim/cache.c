@@ -35,6 +35,7 @@
 #define CACHE_HOLD     (ONLY_THREAD() ? 16 : 32)                 /* blocks a bin holds */
 #define CACHE_BYTES    (ONLY_THREAD() ? 64 * 1024 : 1024 * 1024) /* bytes a cache holds */
 #define CACHE_ONLY_MAX ((size_t)256)
+#define CACHE_BATCH    16 /* blocks that go to or come from the heap at once */
 #define CACHE_TOP      (ONLY_THREAD() ? CACHE_ONLY_MAX / GRANULE + 1 : CACHE_BINS) /* bins used */
 
 enum { CACHE_NEW, CACHE_OPEN, CACHE_CLOSED };
@@ -50,18 +51,22 @@ static __thread thread_cache cache __attribute__((tls_model("initial-exec")));
 static pthread_key_t cache_key;
 static int key_ready; /* written once by the constructor, before any thread */
 
-/* Frees bin k's blocks after the first `keep`. */
+/* Frees bin k's blocks after the first `keep`, up to CACHE_BATCH at a time
+ * under one taking of the heap's lock. */
 static void cache_trim(size_t k, size_t keep) {
-    void **last = (void **)&cache.bins[k];
+    void **last = (void **)&cache.bins[k], *batch[CACHE_BATCH];
     for (size_t i = 0; i < keep; i++)
         last = *last;
-    for (void **b = *last, **next; b; b = next) {
-        next = *b;
-        cache.bytes -= k * GRANULE;
-        wee_dealloc(b, k * GRANULE - WORD, GRANULE);
-    }
+    void **b = *last;
     *last = NULL;
+    cache.bytes -= (cache.held[k] - keep) * k * GRANULE;
     cache.held[k] = (unsigned char)keep;
+    while (b) {
+        size_t n = 0;
+        for (; b && n < CACHE_BATCH; b = *b)
+            batch[n++] = b;
+        wee_heap_dealloc_many(wee_default_heap(), batch, n, k * GRANULE - WORD, GRANULE);
+    }
 }
 
 static void cache_close(void *unused) {
@@ -76,10 +81,9 @@ __attribute__((constructor)) static void cache_init(void) {
 }
 
 /* Opens this thread's cache on first use: registers it for emptying at
- * thread exit. Closed while registering, in case that allocates. */
-static int cache_open(void) {
-    if (cache.state == CACHE_OPEN)
-        return 1;
+ * thread exit. Closed while registering, in case that allocates. Returns
+ * whether the cache is open. */
+static int cache_open_first(void) {
     if (cache.state == CACHE_CLOSED || !key_ready)
         return 0;
     cache.state = CACHE_CLOSED;
@@ -94,44 +98,82 @@ static int cache_open(void) {
  * makes blocks interchangeable. */
 static size_t cache_bin(size_t size) { return (size + WORD + GRANULE - 1) / GRANULE; }
 
-void *wee_cache_take(size_t size) {
-    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
-    if (k >= CACHE_TOP || !cache_open())
+/* Refills empty bin k from the heap and takes a block from it; NULL when
+ * memory is out. */
+__attribute__((noinline)) static void *cache_refill(size_t k) {
+    void *batch[CACHE_BATCH], **block = NULL;
+    size_t got =
+        wee_heap_alloc_many(wee_default_heap(), k * GRANULE - WORD, GRANULE, batch, CACHE_HOLD / 2);
+    if (!got)
         return NULL;
-    void **block = cache.bins[k];
-    if (!block) {
-        size_t n = CACHE_HOLD / 2, got = 0;
-        for (; got < n; got++) {
-            void **b = wee_alloc(k * GRANULE - WORD, GRANULE);
-            if (!b)
-                break;
-            *b = block;
-            block = b;
-        }
-        if (!got)
-            return NULL;
-        cache.held[k] = (unsigned char)got;
-        cache.bytes += got * k * GRANULE;
+    for (size_t i = 1; i < got; i++) {
+        *(void **)batch[i] = block;
+        block = batch[i];
     }
+    cache.bins[k] = block;
+    cache.held[k] = (unsigned char)(got - 1);
+    cache.bytes += (got - 1) * k * GRANULE;
+    return batch[0];
+}
+
+/* Bin k holds more blocks than it may, or the cache more bytes: gives
+ * blocks back to the heap, first those of bins no longer used (in a forked
+ * child), then half of bin k's. */
+__attribute__((noinline)) static void cache_spill(size_t k) {
+    size_t hold = CACHE_HOLD;
+    if (cache.bytes > CACHE_BYTES)
+        for (size_t j = CACHE_TOP; j < CACHE_BINS; j++)
+            if (cache.held[j])
+                cache_trim(j, 0);
+    if (cache.held[k] > hold || cache.bytes > CACHE_BYTES)
+        cache_trim(k, hold / 2 < cache.held[k] ? hold / 2 : cache.held[k] / 2);
+}
+
+/* A block from bin k of this thread's open cache. */
+static inline void *cache_pop(size_t k) {
+    void **block = cache.bins[k];
+    if (!block)
+        return cache_refill(k);
     cache.bins[k] = *block;
     cache.held[k]--;
     cache.bytes -= k * GRANULE;
     return block;
 }
 
-int wee_cache_keep(void *block, size_t size) {
-    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
-    if (k >= CACHE_TOP || !cache_open())
-        return 0;
+/* Puts `block` in bin k of this thread's open cache. */
+static inline void cache_push(void *block, size_t k) {
     *(void **)block = cache.bins[k];
     cache.bins[k] = block;
     cache.bytes += k * GRANULE;
-    size_t hold = CACHE_HOLD;
-    if (cache.bytes > CACHE_BYTES) /* first the bins no longer used (a forked child) */
-        for (size_t j = CACHE_TOP; j < CACHE_BINS; j++)
-            if (cache.held[j])
-                cache_trim(j, 0);
-    if (++cache.held[k] > hold || cache.bytes > CACHE_BYTES)
-        cache_trim(k, hold / 2 < cache.held[k] ? hold / 2 : cache.held[k] / 2);
-    return 1;
+    if (++cache.held[k] > CACHE_HOLD || cache.bytes > CACHE_BYTES)
+        cache_spill(k);
+}
+
+/* The first calls of a thread, those after its cache closed, and frees of
+ * blocks the cache does not take: kept out of line, so that the common case
+ * saves no registers. */
+__attribute__((noinline)) static void *cache_take_first(size_t k) {
+    return cache_open_first() ? cache_pop(k) : NULL;
+}
+
+__attribute__((noinline)) static void cache_free_first(void *block, size_t size, size_t k) {
+    if (k < CACHE_TOP && cache_open_first())
+        cache_push(block, k);
+    else
+        wee_heap_dealloc(wee_default_heap(), block, size, GRANULE);
+}
+
+void *wee_cache_take(size_t size) {
+    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
+    if (k >= CACHE_TOP)
+        return NULL;
+    return cache.state == CACHE_OPEN ? cache_pop(k) : cache_take_first(k);
+}
+
+void wee_cache_free(void *block, size_t size) {
+    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
+    if (k < CACHE_TOP && cache.state == CACHE_OPEN)
+        cache_push(block, k);
+    else
+        cache_free_first(block, size, k);
 }

@@ -10,13 +10,15 @@
  * blocks whose sizes, plus the word in front, round up to the same multiple
  * of 16, which the core guarantees are interchangeable.
  *
- * Builds without the cache (wasm32, extra assertions) get empty inline
- * functions, so the shim calls them unconditionally.
+ * Builds without the cache (wasm32, extra assertions) get inline functions
+ * that go to the heap, so the shim calls them unconditionally.
  */
 #ifndef WEE_SHIM_CACHE_H
 #define WEE_SHIM_CACHE_H
 
 #include <stddef.h>
+
+#include "wee_alloc.h"
 
 #ifndef WEE_SHIM_CACHE
 #define WEE_SHIM_CACHE 0
@@ -27,19 +29,16 @@
  * thread's cache, refilled from the heap when empty; NULL when the size is
  * not cached or memory is out. */
 void *wee_cache_take(size_t size);
-/* Keeps freed `block` (16-aligned, of `size` bytes with a word in front) in
- * this thread's cache. Returns 0 when the cache does not take it (the caller
- * frees it to the heap). */
-int wee_cache_keep(void *block, size_t size);
+/* Frees `block` (allocated with `size` bytes and alignment 16): into this
+ * thread's cache when it takes it, else to the heap. */
+void wee_cache_free(void *block, size_t size);
 #else
 static inline void *wee_cache_take(size_t size) {
     (void)size;
     return NULL;
 }
-static inline int wee_cache_keep(void *block, size_t size) {
-    (void)block;
-    (void)size;
-    return 0;
+static inline void wee_cache_free(void *block, size_t size) {
+    wee_heap_dealloc(wee_default_heap(), block, size, 16);
 }
 #endif
 

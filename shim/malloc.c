@@ -76,12 +76,20 @@ static size_t shim_product(size_t count, size_t size) {
 
 WEE_API void *malloc(size_t size) { return shim_alloc(size, SHIM_ALIGN); }
 
+/* free() of a block aligned above 16, out of line so that free() itself
+ * saves no registers. */
+__attribute__((noinline)) static void shim_free_aligned(void *ptr, size_t word) {
+    wee_heap_dealloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word));
+}
+
 WEE_API void free(void *ptr) {
     if (!ptr)
         return;
     size_t word = ((size_t *)ptr)[-1];
-    if ((word & ALIGNED) || !wee_cache_keep(ptr, word))
-        wee_heap_dealloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word));
+    if (word & ALIGNED)
+        shim_free_aligned(ptr, word);
+    else
+        wee_cache_free(ptr, word);
 }
 
 WEE_API void *calloc(size_t count, size_t size) {

@@ -142,6 +142,30 @@ void wee_heap_dealloc(wee_heap *wh, void *ptr, size_t size, size_t align) {
     heap_unlock(h);
 }
 
+size_t wee_heap_alloc_many(wee_heap *wh, size_t size, size_t align, void **out, size_t count) {
+    if (size > WEE_BYTES_MAX || !align_valid(align))
+        return 0;
+    heap *h = heap_of(wh);
+    size_t pad = align_pad(align), n = 0;
+    char *block;
+    heap_lock(h);
+    for (; n < count && (block = block_alloc_locked(h, size + pad, align)) != NULL; n++)
+        out[n] = block + pad;
+    heap_unlock(h);
+    return n;
+}
+
+void wee_heap_dealloc_many(wee_heap *wh, void *const *blocks, size_t count, size_t size,
+                           size_t align) {
+    heap *h = heap_of(wh);
+    size_t pad = align_pad(align);
+    heap_lock(h);
+    for (size_t i = 0; i < count; i++)
+        if (blocks[i])
+            block_free_locked(h, (char *)blocks[i] - pad, size + pad, align);
+    heap_unlock(h);
+}
+
 void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, size_t new_size) {
     if (!ptr)
         return wee_heap_alloc(wh, new_size, align);

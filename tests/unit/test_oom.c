@@ -51,6 +51,32 @@ static void nth_grow_fails_and_heap_survives(void **state) {
     wee_backend_static_fail_after(-1);
 }
 
+/* A batch stops where memory runs out: the blocks it did get are whole and
+ * counted, the failure is counted once, and the heap serves what fits. */
+static void batch_stops_at_exhaustion(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    enum { N = 4096 };
+    static void *p[N];
+    wee_backend_static_fail_after(1);
+    size_t got = wee_heap_alloc_many(&h, 1000, 16, p, N);
+    assert_true(got > 0 && got < N);
+    assert_int_equal(test_stats(&h).allocs, got);
+    assert_int_equal(test_stats(&h).failures, 1);
+    for (size_t i = 0; i < got; i++)
+        fill(p[i], 1000, (unsigned)i);
+    assert_heap_ok(&h);
+    wee_heap_dealloc(&h, p[1], 1000, 16);
+    assert_int_equal(wee_heap_alloc_many(&h, 1000, 16, &p[1], 1), 1);
+    for (size_t i = 0; i < got; i++)
+        if (i != 1)
+            assert_true(filled(p[i], 1000, (unsigned)i));
+    wee_heap_dealloc_many(&h, p, got, 1000, 16);
+    assert_int_equal(test_stats(&h).live_bytes, 0);
+    assert_heap_ok(&h);
+    wee_backend_static_fail_after(-1);
+}
+
 static void exhausting_the_array(void **state) {
     (void)state;
     FRESH_HEAP(h);
@@ -100,5 +126,5 @@ static void exhausting_the_array(void **state) {
     assert_heap_ok(&h);
 }
 
-RUN(cmocka_unit_test(failing_backend_gives_null),
+RUN(cmocka_unit_test(failing_backend_gives_null), cmocka_unit_test(batch_stops_at_exhaustion),
     cmocka_unit_test(nth_grow_fails_and_heap_survives), cmocka_unit_test(exhausting_the_array))

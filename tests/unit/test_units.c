@@ -97,6 +97,50 @@ static void zero_size_gives_unique_pointers(void **state) {
     assert_heap_ok(&h);
 }
 
+/* Blocks from wee_heap_alloc_many() are blocks like any other: distinct,
+ * aligned, writable, freed one by one or many at once. */
+static void many_at_once(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    static const size_t sizes[] = {0, 8, 24, 100, SMALL_MAX, SMALL_MAX + 1, 5000};
+    static const size_t aligns[] = {1, 8, 16, 64};
+    enum { N = 40 };
+    void *p[N];
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        for (size_t a = 0; a < sizeof aligns / sizeof *aligns; a++) {
+            size_t size = sizes[s], align = aligns[a];
+            memset(p, 0, sizeof p);
+            assert_int_equal(wee_heap_alloc_many(&h, size, align, p, N - 1), N - 1);
+            assert_null(p[N - 1]); /* nothing stored past count */
+            for (size_t i = 0; i < N - 1; i++) {
+                assert_non_null(p[i]);
+                assert_int_equal((uintptr_t)p[i] % align, 0);
+                fill(p[i], size, (unsigned)i);
+            }
+            for (size_t i = 0; i < N - 1; i++) {
+                assert_true(filled(p[i], size, (unsigned)i));
+                for (size_t j = 0; j < i; j++)
+                    assert_ptr_not_equal(p[i], p[j]);
+            }
+            assert_heap_ok(&h);
+            /* one alone, the rest at once with NULLs among them */
+            wee_heap_dealloc(&h, p[0], size, align);
+            p[0] = NULL;
+            p[N - 1] = NULL;
+            wee_heap_dealloc_many(&h, p, N, size, align);
+            assert_int_equal(test_stats(&h).live_bytes, 0);
+            assert_int_equal(test_stats(&h).deallocs, test_stats(&h).allocs);
+            assert_heap_ok(&h);
+        }
+    }
+    /* what wee_heap_alloc() rejects gives nothing */
+    assert_int_equal(wee_heap_alloc_many(&h, 16, 3, p, N), 0);
+    assert_int_equal(wee_heap_alloc_many(&h, SIZE_MAX, 16, p, N), 0);
+    assert_int_equal(wee_heap_alloc_many(&h, 16, 16, p, 0), 0);
+    wee_heap_dealloc_many(&h, p, 0, 16, 16);
+    assert_heap_ok(&h);
+}
+
 static void usable_size_covers_the_block(void **state) {
     (void)state;
     FRESH_HEAP(h);
@@ -129,4 +173,4 @@ static void usable_size_covers_the_block(void **state) {
 RUN(cmocka_unit_test(cell_sizes_round_to_granules), cmocka_unit_test(usable_size_covers_the_block),
     cmocka_unit_test(layout_constants), cmocka_unit_test(classes_by_size),
     cmocka_unit_test(lists_by_size), cmocka_unit_test(absurd_requests_fail_cleanly),
-    cmocka_unit_test(zero_size_gives_unique_pointers))
+    cmocka_unit_test(zero_size_gives_unique_pointers), cmocka_unit_test(many_at_once))
