@@ -18,6 +18,7 @@
  * its sentinel; a cell without CELL_ALLOCATED is on the list for its size.
  */
 #include "heap.h"
+#include "vg_client.h"
 
 static void list_push(heap *h, cell *c) {
     size_t k = list_index(cell_size(c));
@@ -185,6 +186,7 @@ WEE_COLD static int heap_grow_locked(heap *h, size_t need) {
     s->prev = c;
     c->next = (uintptr_t)s | CELL_ALLOCATED;
     wee_cell_free_locked(h, c);
+    WEE_VG_NOACCESS(base, bytes); /* the program's only through blocks handed out */
     return 1;
 }
 
