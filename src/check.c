@@ -69,7 +69,7 @@ static size_t cell_check(const cell *c) {
 static size_t run_check(const run *r, run *const *slot, size_t k, int full) {
     size_t bad = 0, free = 0, slots = (RUN_END - RUN_FIRST) / (k * WEE_GRANULE);
     bad += r->pprev != slot || r->slot != k * WEE_GRANULE || !r->free || r->used >= slots;
-    for (void *const *s = r->free; s && free <= slots; s = *s) {
+    for (const void *s = r->free; s && free <= slots; s = slot_next(s)) {
         if (!full && free == CHECK_QUICK_SLOTS)
             return bad;
         size_t at = (size_t)((const char *)s - (const char *)r);

@@ -31,8 +31,13 @@ static void list_push(heap *h, cell *c) {
     h->list_bits[k / BITS_PER_WORD] |= (uintptr_t)1 << (k % BITS_PER_WORD);
 }
 
+/* Hardened builds check that the neighbours on the list point back at c
+ * (safe unlinking): links overwritten after free fail here rather than
+ * steer a later write. */
 static void list_unlink(cell *c) {
     cell_links_t *l = cell_links(c);
+    if (WEE_HARDEN && (*l->pprev != c || (l->next && cell_links(l->next)->pprev != &l->next)))
+        wee_fail_at("free list corrupted (write after free?)", cell_data(c));
     *l->pprev = l->next;
     if (l->next)
         cell_links(l->next)->pprev = l->pprev;

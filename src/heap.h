@@ -137,7 +137,8 @@ _Noreturn void wee_fail_at(const char *what, const void *addr);
 int wee_block_sound_locked(heap *h, void *block, size_t bytes, size_t align, size_t k);
 /* Ends the process with a message naming what is wrong with the block at
  * `ptr` (the caller's pointer), which a check refused (misuse.c). */
-_Noreturn void wee_misuse_locked(heap *h, void *ptr, size_t bytes, size_t align, size_t k);
+__attribute__((cold)) _Noreturn void wee_misuse_locked(heap *h, void *ptr, size_t bytes,
+                                                       size_t align, size_t k);
 /* Counts broken invariants. Quick (full == 0): the first cells of every free
  * list and the first runs of every class. Full: every free list, every run
  * with free slots, and every cell of every region. */
@@ -178,8 +179,21 @@ void *wee_slot_alloc_locked(heap *h, size_t k);
 /* Frees a slot of class k; a run left empty goes back to the cells unless
  * it is the class's last run with free slots. */
 void wee_slot_free_locked(heap *h, void *slot, size_t k);
+/* Safe-linking (hardened builds): a free slot's link to the next one is
+ * stored xor the slot's run number (its address / RUN_BYTES), so a pointer
+ * written over it by a use after free comes out as an address outside the
+ * run, which taking the slot checks for (wee_slot_alloc_locked). */
+static inline uintptr_t slot_key(const void *s) {
+    return WEE_HARDEN ? (uintptr_t)s / RUN_BYTES : 0;
+}
 /* The free slot after free slot s on its run's list. */
-static inline void *slot_next(const void *s) { return *(void *const *)s; }
+static inline void *slot_next(const void *s) {
+    return (void *)(*(const uintptr_t *)s ^ slot_key(s));
+}
+/* Links free slot s to `next` (NULL: the end of the list). */
+static inline void slot_set_next(void *s, void *next) {
+    *(uintptr_t *)s = (uintptr_t)next ^ slot_key(s);
+}
 /* The run holding a slot. */
 static inline run *run_of(const void *slot) {
     return (run *)((uintptr_t)slot & ~(uintptr_t)(RUN_BYTES - 1));

@@ -130,10 +130,10 @@ static const char *misuse_kind(heap *h, char *block, size_t bytes, size_t align,
         size_t at = (size_t)(block - (char *)r) - RUN_FIRST;
         if (at % r->slot != 0)
             return "invalid pointer (not a block of this heap)";
+        if (slot_is_free(r, block)) /* its size may be gone with it (the shim's word) */
+            return "double free";
         if (k != r->slot / WEE_GRANULE)
             return "free with the wrong size";
-        if (slot_is_free(r, block))
-            return "double free";
         return "heap corrupted";
     }
     return "invalid pointer (not a block of this heap)";

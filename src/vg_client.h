@@ -41,11 +41,11 @@
 #define WEE_VG_RUNNING()           0
 #define WEE_VG_QUIET_BEGIN()       ((void)0)
 #define WEE_VG_QUIET_END()         ((void)0)
-#define WEE_VG_ALLOC(p, bytes)     ((void)0)
-#define WEE_VG_FREE(p)             ((void)0)
-#define WEE_VG_RESIZE(p, was, now) ((void)0)
-#define WEE_VG_NOACCESS(p, bytes)  ((void)0)
-#define WEE_VG_UNDEFINED(p, bytes) ((void)0)
+#define WEE_VG_ALLOC(p, bytes)     ((void)(p), (void)(bytes))
+#define WEE_VG_FREE(p)             ((void)(p))
+#define WEE_VG_RESIZE(p, was, now) ((void)(p), (void)(was), (void)(now))
+#define WEE_VG_NOACCESS(p, bytes)  ((void)(p), (void)(bytes))
+#define WEE_VG_UNDEFINED(p, bytes) ((void)(p), (void)(bytes))
 #endif
 
 #endif /* WEE_VG_CLIENT_H */

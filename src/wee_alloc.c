@@ -116,7 +116,7 @@ static void block_guard_locked(heap *h, char *ptr, size_t bytes, size_t align) {
         cell *c = cell_of(block);
         sound = cell_is_allocated(c) && cell_next(c)->prev == c;
     }
-    if (!sound)
+    if (__builtin_expect(!sound, 0))
         wee_misuse_locked(h, ptr, bytes, align, k);
 }
 

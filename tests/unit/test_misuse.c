@@ -18,7 +18,7 @@
 
 #define BIG 8192 /* a cell: above the largest slot */
 
-enum { CHEAP = 1, EXTRA = 2, RUNS = 4 };
+enum { CHEAP = 1, EXTRA = 2, RUNS = 4, LINKS = 8 };
 
 static int report_fd = -1;
 
@@ -31,6 +31,8 @@ static void report(const void *ptr) {
 static int can_catch(int needs) {
     if ((needs & RUNS) && !WEE_RUNS)
         return 0;
+    if (needs & LINKS) /* safe-linking: hardened builds */
+        return WEE_HARDEN;
     return WEE_EXTRA_ASSERTIONS || (WEE_HARDEN && (needs & CHEAP));
 }
 
@@ -194,6 +196,30 @@ static void overflow_then_free_of_the_victim(wee_heap *h) {
     (void)guard;
 }
 
+/* A use after free writes a pointer over a free slot's link. */
+static void slot_link_overwritten(wee_heap *h) {
+    char *p = wee_heap_alloc(h, 40, 8), *q = wee_heap_alloc(h, 40, 8), here[32];
+    wee_heap_dealloc(h, p, 40, 8);
+    wee_heap_dealloc(h, q, 40, 8);
+    *(void **)q = here;
+    report(q);
+    (void)wee_heap_alloc(h, 40, 8); /* q, whose link comes out outside its run */
+}
+
+/* ... and over a free cell's list links. */
+static void cell_links_overwritten(wee_heap *h) {
+    char *a = wee_heap_alloc(h, BIG, 8), *b = wee_heap_alloc(h, BIG, 8);
+    char *guard = wee_heap_alloc(h, BIG, 8);
+    static cell *fake;
+    wee_heap_dealloc(h, b, BIG, 8);
+    ((void **)b)[0] = NULL;
+    ((void **)b)[1] = &fake;
+    report(b);
+    (void)wee_heap_alloc(h, BIG, 8); /* takes b off its list */
+    (void)a;
+    (void)guard;
+}
+
 /* --- The tests ---------------------------------------------------------- */
 
 typedef struct misuse_case {
@@ -207,6 +233,7 @@ typedef struct misuse_case {
 #define INVALID     "invalid pointer (not a block of this heap)"
 #define WRONG_SIZE  "free with the wrong size"
 #define OVERFLOW    "block header overwritten (buffer overflow?)"
+#define CORRUPTED   "free list corrupted (write after free?)"
 
 static const misuse_case cases[] = {
     {"double free of a slot", double_free_of_a_slot, DOUBLE_FREE, CHEAP | RUNS},
@@ -226,6 +253,8 @@ static const misuse_case cases[] = {
     {"free of a slot as a cell", free_of_a_slot_as_a_cell, WRONG_SIZE, EXTRA | RUNS},
     {"overflow into the next header", overflow_into_the_next_header, OVERFLOW, CHEAP},
     {"overflow, then free of the victim", overflow_then_free_of_the_victim, OVERFLOW, EXTRA},
+    {"a free slot's link overwritten", slot_link_overwritten, CORRUPTED, LINKS | RUNS},
+    {"a free cell's links overwritten", cell_links_overwritten, CORRUPTED, LINKS},
 };
 #define CASES (sizeof cases / sizeof *cases)
 
