@@ -76,9 +76,13 @@ static size_t shim_product(size_t count, size_t size) {
 
 WEE_API void *malloc(size_t size) { return shim_alloc(size, SHIM_ALIGN); }
 
-/* free() of a block aligned above 16, out of line so that free() itself
- * saves no registers. */
-__attribute__((noinline)) static void shim_free_aligned(void *ptr, size_t word) {
+/* Frees a block to the heap. With thread caches, only blocks aligned above
+ * 16 come here, out of line, so that free() itself saves no registers. */
+#if WEE_SHIM_CACHE
+__attribute__((noinline))
+#endif
+static void
+shim_dealloc(void *ptr, size_t word) {
     wee_heap_dealloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word));
 }
 
@@ -86,10 +90,10 @@ WEE_API void free(void *ptr) {
     if (!ptr)
         return;
     size_t word = ((size_t *)ptr)[-1];
-    if (word & ALIGNED)
-        shim_free_aligned(ptr, word);
-    else
+    if (WEE_SHIM_CACHE && !(word & ALIGNED))
         wee_cache_free(ptr, word);
+    else
+        shim_dealloc(ptr, word);
 }
 
 WEE_API void *calloc(size_t count, size_t size) {

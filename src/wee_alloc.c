@@ -57,7 +57,11 @@ static void stats_grew(heap *h, size_t bytes) {
         h->stats.peak_bytes = h->stats.live_bytes;
 }
 
-static char *block_alloc_locked(heap *h, size_t bytes, size_t align) {
+/* Allocates a block under the lock. This and block_free_locked() are inlined
+ * into each entry point, so that a program that calls only the single-block
+ * ones (the smallest build's shim) links one copy, not a shared one. */
+__attribute__((always_inline)) static inline char *block_alloc_locked(heap *h, size_t bytes,
+                                                                      size_t align) {
     size_t k = block_class(bytes, align), got;
     char *p;
     if (k) {
@@ -78,7 +82,8 @@ static char *block_alloc_locked(heap *h, size_t bytes, size_t align) {
     return p;
 }
 
-static void block_free_locked(heap *h, char *block, size_t bytes, size_t align) {
+__attribute__((always_inline)) static inline void block_free_locked(heap *h, char *block,
+                                                                    size_t bytes, size_t align) {
     size_t k = block_class(bytes, align);
     h->stats.deallocs++;
     if (k) {
