@@ -16,10 +16,11 @@
  *   wee_alloc: free with the wrong size: 0x...
  *   wee_alloc: block header overwritten (buffer overflow?): 0x...
  *   wee_alloc: heap corrupted: 0x...
+ *
+ * Builds that check nothing (wasm32's) never call these functions, and the
+ * linker leaves them out.
  */
 #include "heap.h"
-
-#if WEE_HARDEN || WEE_EXTRA_ASSERTIONS
 
 static int in_heap(const heap *h, const void *p) {
     return (uintptr_t)p >= h->lo && (uintptr_t)p < h->hi;
@@ -143,5 +144,3 @@ _Noreturn void wee_misuse_locked(heap *h, void *ptr, size_t bytes, size_t align,
     char *block = (char *)ptr - (align > WEE_WORD ? WEE_WORD : 0);
     wee_fail_at(misuse_kind(h, block, bytes, align, k), ptr);
 }
-
-#endif

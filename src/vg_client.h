@@ -12,8 +12,9 @@
  * _END, around every locked section).
  *
  * Outside valgrind each request is a short sequence of instructions that
- * does nothing; without WEE_VALGRIND the macros are empty. Only the core's
- * entry points (wee_alloc.c) and the heap's growth include this header.
+ * does nothing; without WEE_VALGRIND the macros are empty. The core's entry
+ * points (wee_alloc.c) and the heap's growth include this header, and the
+ * unix shim's thread cache, which stays closed under valgrind.
  */
 #ifndef WEE_VG_CLIENT_H
 #define WEE_VG_CLIENT_H
