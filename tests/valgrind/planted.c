@@ -5,11 +5,13 @@
  * malloc (ours) serves it and memcheck learns about blocks through the
  * core's client requests.
  *
- * Usage: planted malloc-uaf | malloc-leak | core-uaf | core-leak | clean
+ * Usage: planted malloc-uaf | malloc-leak | malloc-overread | core-uaf | core-leak |
+ *                core-underwrite | clean
  *
  * Prints "served: N" (allocations our heap served for the planted calls)
  * and exits 3 when that is 0: then something else served them, and
  * memcheck's reports would prove nothing about our heap. */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,22 @@ __attribute__((noinline)) static void planted_malloc_leak(void) {
     sink = malloc(1234);
     memset(sink, 2, 1234);
     sink = NULL; /* the last pointer to it gone */
+}
+
+/* A read just past the usable size: the next slot, free. */
+__attribute__((noinline)) static int planted_malloc_overread(void) {
+    char *p = malloc(100);
+    memset(p, 1, 100);
+    int r = ((volatile char *)p)[malloc_usable_size(p)];
+    free(p);
+    return r;
+}
+
+/* A write just in front of a cell: its header. */
+__attribute__((noinline)) static void planted_core_underwrite(void) {
+    char *p = wee_alloc(5000, 8);
+    ((volatile char *)p)[-1] = 0;
+    wee_dealloc(p, 5000, 8);
 }
 
 __attribute__((noinline)) static int planted_core_uaf(void) {
@@ -93,6 +111,10 @@ int main(int argc, char **argv) {
         r = planted_malloc_uaf();
     else if (!strcmp(mode, "malloc-leak"))
         planted_malloc_leak();
+    else if (!strcmp(mode, "malloc-overread"))
+        r = planted_malloc_overread();
+    else if (!strcmp(mode, "core-underwrite"))
+        planted_core_underwrite();
     else if (!strcmp(mode, "core-uaf"))
         r = planted_core_uaf();
     else if (!strcmp(mode, "core-leak"))

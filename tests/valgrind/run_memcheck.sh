@@ -48,6 +48,17 @@ for api in malloc core; do
   has $api-leak 'planted_'$api'_leak'
 done
 
+# Outside a block: past its usable size, and in a cell's header.
+run malloc-overread 99 $vg $ours "$planted" malloc-overread
+served malloc-overread
+has malloc-overread 'Invalid read of size 1'
+has malloc-overread 'planted_malloc_overread'
+run core-underwrite 99 $vg $ours "$planted" core-underwrite
+served core-underwrite
+has core-underwrite 'Invalid write of size 1'
+has core-underwrite 'planted_core_underwrite'
+has core-underwrite '1 bytes before a block of size'
+
 run clean 0 $vg $ours "$planted" clean
 served clean
 has clean 'ERROR SUMMARY: 0 errors'
