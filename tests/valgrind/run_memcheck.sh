@@ -6,9 +6,14 @@
 set -u
 valgrind=$1 planted=$2 stress=$3 work=$4
 mkdir -p "$work"
-vg="$valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
-ours="--soname-synonyms=somalloc=nouserintercepts"
+ours=--soname-synonyms=somalloc=nouserintercepts
+leaks=definite # the leak kinds that count as errors
 failed=0
+
+# shellcheck disable=SC2317 # called through run
+vg() {
+  "$valgrind" --error-exitcode=99 --leak-check=full --errors-for-leak-kinds="$leaks" "$@"
+}
 
 fail() {
   echo "FAIL: $*"
@@ -36,30 +41,30 @@ served() { # our heap served the planted calls
 }
 
 for api in malloc core; do
-  run $api-uaf 99 $vg $ours "$planted" $api-uaf
-  served $api-uaf
-  has $api-uaf 'Invalid read of size 1'
-  has $api-uaf 'planted_'$api'_uaf'
-  has $api-uaf "bytes inside a block of size [0-9,]+ free'd"
+  run "$api-uaf" 99 vg "$ours" "$planted" "$api-uaf"
+  served "$api-uaf"
+  has "$api-uaf" 'Invalid read of size 1'
+  has "$api-uaf" 'planted_'$api'_uaf'
+  has "$api-uaf" "bytes inside a block of size [0-9,]+ free'd"
 
-  run $api-leak 99 $vg $ours "$planted" $api-leak
-  served $api-leak
-  has $api-leak 'bytes in 1 blocks are definitely lost'
-  has $api-leak 'planted_'$api'_leak'
+  run "$api-leak" 99 vg "$ours" "$planted" "$api-leak"
+  served "$api-leak"
+  has "$api-leak" 'bytes in 1 blocks are definitely lost'
+  has "$api-leak" 'planted_'$api'_leak'
 done
 
 # Outside a block: past its usable size, and in a cell's header.
-run malloc-overread 99 $vg $ours "$planted" malloc-overread
+run malloc-overread 99 vg "$ours" "$planted" malloc-overread
 served malloc-overread
 has malloc-overread 'Invalid read of size 1'
 has malloc-overread 'planted_malloc_overread'
-run core-underwrite 99 $vg $ours "$planted" core-underwrite
+run core-underwrite 99 vg "$ours" "$planted" core-underwrite
 served core-underwrite
 has core-underwrite 'Invalid write of size 1'
 has core-underwrite 'planted_core_underwrite'
 has core-underwrite '1 bytes before a block of size'
 
-run clean 0 $vg $ours "$planted" clean
+run clean 0 vg "$ours" "$planted" clean
 served clean
 has clean 'ERROR SUMMARY: 0 errors'
 
@@ -74,8 +79,9 @@ has intercepted '^served: 0'
 # pointers to their blocks: its leaks are not counted (any other error is,
 # through the child's exit status), and the parent's leak summary must be
 # clean.
-run stress 0 env WEE_ALLOC_STATS=1 $vg --errors-for-leak-kinds=none --child-silent-after-fork=yes \
-  $ours "$stress" --threads 2 --ops 4000
+leaks=none
+export WEE_ALLOC_STATS=1
+run stress 0 vg --child-silent-after-fork=yes "$ours" "$stress" --threads 2 --ops 4000
 has stress 'ERROR SUMMARY: 0 errors'
 has stress 'wee_alloc: allocs=[1-9]'
 has stress '(All heap blocks were freed|definitely lost: 0 bytes)'
