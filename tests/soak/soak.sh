@@ -18,12 +18,15 @@ while [ "$(date +%s)" -lt "$end" ]; do
     *) max=4194304 ;;
   esac
   args="--threads $threads --ops 200000 --seed $seed --max-size $max"
+  # $args is split into its words on purpose
   if [ $((runs % 2)) = 0 ]; then
     cmd="$static $args"
-    out=$(WEE_ALLOC_STATS=1 $cmd 2>&1)
+    # shellcheck disable=SC2086
+    out=$(WEE_ALLOC_STATS=1 "$static" $args 2>&1)
   else
     cmd="LD_PRELOAD=$lib $plain $args"
-    out=$(WEE_ALLOC_STATS=1 LD_PRELOAD="$lib" $plain $args 2>&1)
+    # shellcheck disable=SC2086
+    out=$(WEE_ALLOC_STATS=1 LD_PRELOAD="$lib" "$plain" $args 2>&1)
   fi
   status=$?
   if [ "$status" != 0 ]; then
