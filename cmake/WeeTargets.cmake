@@ -23,7 +23,7 @@ function(wee_core_objects target backend)
   endif()
   set(src ${PROJECT_SOURCE_DIR}/src)
   add_library(${target} OBJECT
-    ${src}/check.c ${src}/free_list.c ${src}/run.c ${src}/walk.c ${src}/wee_alloc.c
+    ${src}/check.c ${src}/free_list.c ${src}/misuse.c ${src}/run.c ${src}/walk.c ${src}/wee_alloc.c
     ${src}/backend_${backend}.c ${src}/report_${WEE_REPORT}.c)
   target_include_directories(${target}
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
@@ -32,6 +32,8 @@ function(wee_core_objects target backend)
     WEE_EXTRA_ASSERTIONS=$<BOOL:${WEE_EXTRA_ASSERTIONS}>
     WEE_TINY=$<BOOL:${WEE_TINY}>
     WEE_INTROSPECT=$<BOOL:${WEE_INTROSPECT}>
+    WEE_HARDEN=$<BOOL:${WEE_HARDEN}>
+    WEE_VALGRIND=$<BOOL:${WEE_USE_VALGRIND}>
     WEE_SINGLE_THREADED=$<NOT:$<BOOL:${WEE_THREADS}>>
     WEE_PAGE_BYTES=${WEE_PAGE_BYTES}
     WEE_STATIC_BYTES=${ARG_STATIC_BYTES})

@@ -12,8 +12,11 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <unistd.h>
 
 #include "cache.h"
+#include "vg_client.h"
 #include "wee_alloc.h"
 
 #if defined(__has_include)
@@ -59,19 +62,64 @@ static pthread_mutex_t caches_lock = PTHREAD_MUTEX_INITIALIZER;
 static thread_cache *caches_open;
 static size_t caches_closed_hits;
 
+#ifndef WEE_HARDEN
+#define WEE_HARDEN 0
+#endif
+
+/* Ends the process with "wee_alloc: <what>: 0x<addr>", as the core does. */
+__attribute__((noinline, cold, noreturn)) static void cache_fail(const char *what,
+                                                                 const void *addr) {
+    char msg[128] = "wee_alloc: ";
+    size_t len = 11;
+    while (*what && len < sizeof msg - 24)
+        msg[len++] = *what++;
+    msg[len++] = ':';
+    msg[len++] = ' ';
+    msg[len++] = '0';
+    msg[len++] = 'x';
+    for (int shift = 8 * (int)sizeof(uintptr_t) - 4; shift >= 0; shift -= 4)
+        msg[len++] = "0123456789abcdef"[(uintptr_t)addr >> shift & 15];
+    msg[len++] = '\n';
+    ssize_t n = write(2, msg, len);
+    (void)n;
+    __builtin_trap();
+}
+
+/* Safe-linking of the bins (hardened builds): a block's link is stored xor
+ * its address / 4096, and a link that does not come out 16-aligned ends
+ * the process, as glibc does for its tcache. */
+static inline uintptr_t link_key(const void *block) {
+    return WEE_HARDEN ? (uintptr_t)block >> 12 : 0;
+}
+
+static inline void *cache_next(void *block) {
+    void *next = (void *)(*(uintptr_t *)block ^ link_key(block));
+    if (WEE_HARDEN && (uintptr_t)next % GRANULE != 0)
+        cache_fail("thread cache corrupted (write after free?)", block);
+    return next;
+}
+
+static inline void cache_set_next(void *block, void *next) {
+    *(uintptr_t *)block = (uintptr_t)next ^ link_key(block);
+}
+
 /* Frees bin k's blocks after the first `keep`, up to CACHE_BATCH at a time
  * under one taking of the heap's lock. */
 static void cache_trim(size_t k, size_t keep) {
-    void **last = (void **)&cache.bins[k], *batch[CACHE_BATCH];
-    for (size_t i = 0; i < keep; i++)
-        last = *last;
-    void **b = *last;
-    *last = NULL;
+    void *batch[CACHE_BATCH], *b = cache.bins[k], *last = NULL;
+    for (size_t i = 0; i < keep; i++) {
+        last = b;
+        b = cache_next(b);
+    }
+    if (last)
+        cache_set_next(last, NULL);
+    else
+        cache.bins[k] = NULL;
     cache.bytes -= (cache.held[k] - keep) * k * GRANULE;
     cache.held[k] = (unsigned char)keep;
     while (b) {
         size_t n = 0;
-        for (; b && n < CACHE_BATCH; b = *b)
+        for (; b && n < CACHE_BATCH; b = cache_next(b))
             batch[n++] = b;
         wee_heap_dealloc_many(wee_default_heap(), batch, n, k * GRANULE - WORD, GRANULE);
     }
@@ -110,6 +158,8 @@ static int cache_open_first(void) {
     if (cache.state == CACHE_CLOSED || !key_ready)
         return 0;
     cache.state = CACHE_CLOSED;
+    if (WEE_VG_RUNNING()) /* memcheck sees every free when blocks go to the heap */
+        return 0;
     if (pthread_setspecific(cache_key, &cache) != 0)
         return 0;
     pthread_mutex_lock(&caches_lock);
@@ -131,13 +181,13 @@ static size_t cache_bin(size_t size) { return (size + WORD + GRANULE - 1) / GRAN
 /* Refills empty bin k from the heap and takes a block from it; NULL when
  * memory is out. */
 __attribute__((noinline)) static void *cache_refill(size_t k) {
-    void *batch[CACHE_BATCH], **block = NULL;
+    void *batch[CACHE_BATCH], *block = NULL;
     size_t got =
         wee_heap_alloc_many(wee_default_heap(), k * GRANULE - WORD, GRANULE, batch, CACHE_HOLD / 2);
     if (!got)
         return NULL;
     for (size_t i = 1; i < got; i++) {
-        *(void **)batch[i] = block;
+        cache_set_next(batch[i], block);
         block = batch[i];
     }
     cache.bins[k] = block;
@@ -161,10 +211,10 @@ __attribute__((noinline)) static void cache_spill(size_t k) {
 
 /* A block from bin k of this thread's open cache. */
 static inline void *cache_pop(size_t k) {
-    void **block = cache.bins[k];
+    void *block = cache.bins[k];
     if (!block)
         return cache_refill(k);
-    cache.bins[k] = *block;
+    cache.bins[k] = cache_next(block);
     cache.held[k]--;
     cache.bytes -= k * GRANULE;
     atomic_store_explicit(&cache.hits, atomic_load_explicit(&cache.hits, memory_order_relaxed) + 1,
@@ -174,7 +224,9 @@ static inline void *cache_pop(size_t k) {
 
 /* Puts `block` in bin k of this thread's open cache. */
 static inline void cache_push(void *block, size_t k) {
-    *(void **)block = cache.bins[k];
+    if (WEE_HARDEN && block == cache.bins[k]) /* freed twice in a row */
+        cache_fail("double free", block);
+    cache_set_next(block, cache.bins[k]);
     cache.bins[k] = block;
     cache.bytes += k * GRANULE;
     if (++cache.held[k] > CACHE_HOLD || cache.bytes > CACHE_BYTES)

@@ -18,6 +18,13 @@ static long grows_allowed = -1;  /* test hook: grows left before failing; -1 = n
 
 void wee_backend_static_fail_after(long n) { grows_allowed = n < 0 ? -1 : n; }
 
+void wee_backend_static_reset(void) {
+    size_t used = atomic_load_explicit(&arena_used, memory_order_relaxed);
+    __builtin_memset(arena, 0, used);
+    atomic_store_explicit(&arena_used, 0, memory_order_relaxed);
+    grows_allowed = -1;
+}
+
 /* Heaps grow under their own locks, so several may grow at once: the bump
  * is atomic. The test hook is for single-threaded tests. */
 void *wee_backend_grow(size_t bytes) {

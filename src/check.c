@@ -14,6 +14,24 @@ _Noreturn void wee_fail(const char *msg) {
     wee_backend_fatal(msg, len);
 }
 
+_Noreturn void wee_fail_at(const char *what, const void *addr) {
+    char msg[160];
+    size_t len = 0;
+    for (const char *s = "wee_alloc: "; *s; s++)
+        msg[len++] = *s;
+    while (*what && len < sizeof msg - 2 * sizeof(uintptr_t) - 6)
+        msg[len++] = *what++;
+    msg[len++] = ':';
+    msg[len++] = ' ';
+    msg[len++] = '0';
+    msg[len++] = 'x';
+    uintptr_t a = (uintptr_t)addr;
+    for (int shift = 8 * (int)sizeof a - 4; shift >= 0; shift -= 4)
+        msg[len++] = "0123456789abcdef"[a >> shift & 15];
+    msg[len++] = '\n';
+    wee_backend_fatal(msg, len);
+}
+
 void wee_poison(void *from, void *to, int fill) {
     if ((char *)to > (char *)from)
         memset(from, fill, (size_t)((char *)to - (char *)from));
@@ -51,7 +69,7 @@ static size_t cell_check(const cell *c) {
 static size_t run_check(const run *r, run *const *slot, size_t k, int full) {
     size_t bad = 0, free = 0, slots = (RUN_END - RUN_FIRST) / (k * WEE_GRANULE);
     bad += r->pprev != slot || r->slot != k * WEE_GRANULE || !r->free || r->used >= slots;
-    for (void *const *s = r->free; s && free <= slots; s = *s) {
+    for (const void *s = r->free; s && free <= slots; s = slot_next(s)) {
         if (!full && free == CHECK_QUICK_SLOTS)
             return bad;
         size_t at = (size_t)((const char *)s - (const char *)r);

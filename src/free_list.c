@@ -18,6 +18,7 @@
  * its sentinel; a cell without CELL_ALLOCATED is on the list for its size.
  */
 #include "heap.h"
+#include "vg_client.h"
 
 static void list_push(heap *h, cell *c) {
     size_t k = list_index(cell_size(c));
@@ -30,8 +31,13 @@ static void list_push(heap *h, cell *c) {
     h->list_bits[k / BITS_PER_WORD] |= (uintptr_t)1 << (k % BITS_PER_WORD);
 }
 
+/* Hardened builds check that the neighbours on the list point back at c
+ * (safe unlinking): links overwritten after free fail here rather than
+ * steer a later write. */
 static void list_unlink(cell *c) {
     cell_links_t *l = cell_links(c);
+    if (WEE_HARDEN && (*l->pprev != c || (l->next && cell_links(l->next)->pprev != &l->next)))
+        wee_fail_at("free list corrupted (write after free?)", cell_data(c));
     *l->pprev = l->next;
     if (l->next)
         cell_links(l->next)->pprev = l->pprev;
@@ -167,6 +173,12 @@ WEE_COLD static int heap_grow_locked(heap *h, size_t need) {
     if (WEE_INTROSPECT &&
         h->stats.backend_bytes - h->stats.released_bytes > h->stats.held_peak_bytes)
         h->stats.held_peak_bytes = h->stats.backend_bytes - h->stats.released_bytes;
+    if (WEE_HARDEN || WEE_EXTRA_ASSERTIONS) {
+        if (!h->lo || (uintptr_t)base < h->lo)
+            h->lo = (uintptr_t)base;
+        if ((uintptr_t)base + bytes > h->hi)
+            h->hi = (uintptr_t)base + bytes;
+    }
     cell *c;
     if (s && base == (char *)cell_next(s)) {
         c = s;
@@ -182,6 +194,7 @@ WEE_COLD static int heap_grow_locked(heap *h, size_t need) {
     s->prev = c;
     c->next = (uintptr_t)s | CELL_ALLOCATED;
     wee_cell_free_locked(h, c);
+    WEE_VG_NOACCESS(base, bytes); /* the program's only through blocks handed out */
     return 1;
 }
 

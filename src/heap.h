@@ -39,6 +39,12 @@
 #ifndef WEE_INTROSPECT
 #define WEE_INTROSPECT 0
 #endif
+/* Hardened builds (every native build by default; not the wasm32 one, for
+ * its size) check each block handed back for a few instructions and end
+ * the process on a misuse they see (misuse.c). */
+#ifndef WEE_HARDEN
+#define WEE_HARDEN 0
+#endif
 
 /* For paths that run once in many operations (growing the heap, making a
  * run), and for a search that several paths share: kept out of line so
@@ -114,6 +120,7 @@ typedef struct heap {
     uintptr_t list_bits[LIST_WORDS]; /* bit k set when lists[k] is not empty (and
                                         perhaps when it is: cleared lazily) */
     cell *lists[LIST_COUNT];         /* free cells, doubly linked through cell_links() */
+    uintptr_t lo, hi; /* lowest and highest address of any region (hardened builds) */
 } heap;
 
 _Static_assert(sizeof(heap) <= sizeof(wee_heap), "WEE_HEAP_WORDS holds the heap");
@@ -134,6 +141,16 @@ static inline heap *heap_of(wee_heap *h) { return (heap *)(void *)h; }
 
 /* Writes msg through the backend and traps. */
 _Noreturn void wee_fail(const char *msg);
+/* Writes "wee_alloc: <what>: 0x<addr>" through the backend and traps. */
+_Noreturn void wee_fail_at(const char *what, const void *addr);
+/* Whether a block handed back with `bytes` (its pad included), `align` and
+ * slot class k (0: a cell) is one the heap handed out and has not taken
+ * back: the thorough check of extra-assertion builds (misuse.c). */
+int wee_block_sound_locked(heap *h, void *block, size_t bytes, size_t align, size_t k);
+/* Ends the process with a message naming what is wrong with the block at
+ * `ptr` (the caller's pointer), which a check refused (misuse.c). */
+__attribute__((cold)) _Noreturn void wee_misuse_locked(heap *h, void *ptr, size_t bytes,
+                                                       size_t align, size_t k);
 /* Counts broken invariants. Quick (full == 0): the first cells of every free
  * list and the first runs of every class. Full: every free list, every run
  * with free slots, and every cell of every region. */
@@ -174,6 +191,21 @@ void *wee_slot_alloc_locked(heap *h, size_t k);
 /* Frees a slot of class k; a run left empty goes back to the cells unless
  * it is the class's last run with free slots. */
 void wee_slot_free_locked(heap *h, void *slot, size_t k);
+/* Safe-linking (hardened builds): a free slot's link to the next one is
+ * stored xor the slot's run number (its address / RUN_BYTES), so a pointer
+ * written over it by a use after free comes out as an address outside the
+ * run, which taking the slot checks for (wee_slot_alloc_locked). */
+static inline uintptr_t slot_key(const void *s) {
+    return WEE_HARDEN ? (uintptr_t)s / RUN_BYTES : 0;
+}
+/* The free slot after free slot s on its run's list. */
+static inline void *slot_next(const void *s) {
+    return (void *)(*(const uintptr_t *)s ^ slot_key(s));
+}
+/* Links free slot s to `next` (NULL: the end of the list). */
+static inline void slot_set_next(void *s, void *next) {
+    *(uintptr_t *)s = (uintptr_t)next ^ slot_key(s);
+}
 /* The run holding a slot. */
 static inline run *run_of(const void *slot) {
     return (run *)((uintptr_t)slot & ~(uintptr_t)(RUN_BYTES - 1));

@@ -47,12 +47,11 @@ WEE_COLD static run *run_new(heap *h, size_t k) {
     run *r = (run *)((char *)cell_data(c) + WEE_WORD);
     *(uintptr_t *)cell_data(c) = RUN_MARK(h);
     size_t slot = k * WEE_GRANULE;
-    void **link = &r->free;
-    for (char *s = (char *)r + RUN_FIRST; s + slot <= (char *)r + RUN_END; s += slot) {
-        *link = s;
-        link = (void **)s;
-    }
-    *link = NULL;
+    char *s = (char *)r + RUN_FIRST;
+    r->free = s;
+    for (; s + 2 * slot <= (char *)r + RUN_END; s += slot)
+        slot_set_next(s, s + slot);
+    slot_set_next(s, NULL);
     r->used = 0;
     r->slot = (uint32_t)slot;
     h->slot_room += (RUN_END - RUN_FIRST) / slot * slot;
@@ -67,7 +66,10 @@ void *wee_slot_alloc_locked(heap *h, size_t k) {
     void **s = r->free;
     if (WEE_EXTRA_ASSERTIONS)
         wee_poison_check(s + 1, (char *)s + r->slot, POISON_MAIN);
-    r->free = *s;
+    void *next = slot_next(s);
+    if (WEE_HARDEN && ((uintptr_t)next ^ (uintptr_t)s) >= RUN_BYTES && next)
+        wee_fail_at("free list corrupted (write after free?)", s);
+    r->free = next;
     r->used++;
     if (!r->free)
         run_unlink(r);
@@ -79,13 +81,13 @@ void wee_slot_free_locked(heap *h, void *slot, size_t k) {
     WEE_ASSERT(r->slot == k * WEE_GRANULE && r->used > 0);
     WEE_ASSERT(((char *)slot - ((char *)r + RUN_FIRST)) % r->slot == 0);
     if (WEE_EXTRA_ASSERTIONS) { /* a double free finds the slot free already */
-        for (void **s = r->free; s; s = *s)
+        for (void *s = r->free; s; s = slot_next(s))
             WEE_ASSERT(s != slot);
         wee_poison((void **)slot + 1, (char *)slot + r->slot, POISON_MAIN);
     }
     if (!r->free)
         run_push(h, r, k);
-    *(void **)slot = r->free;
+    slot_set_next(slot, r->free);
     r->free = slot;
     if (--r->used == 0 && (h->runs[k] != r || r->next)) {
         cell *c = cell_of((char *)r - WEE_WORD);

@@ -31,7 +31,7 @@ static int walk_run(run *r, wee_walk_fn fn, void *ctx, size_t *visited) {
     unsigned char free_slot[RUN_BYTES / WEE_GRANULE / 8] = {0};
     char *first = (char *)r + RUN_FIRST;
     size_t slot = r->slot, slots = slot ? (RUN_END - RUN_FIRST) / slot : 0, listed = 0;
-    for (void **s = r->free; s && listed < slots; s = *s, listed++) {
+    for (void *s = r->free; s && listed < slots; s = slot_next(s), listed++) {
         size_t i = (size_t)((char *)s - first) / slot;
         if (i < slots)
             free_slot[i / 8] |= (unsigned char)(1u << (i % 8));

@@ -13,12 +13,18 @@
 #include <string.h>
 
 #include "heap.h"
+#include "vg_client.h"
 
 wee_heap wee_heap_default = WEE_HEAP_INIT;
 
 wee_heap *wee_default_heap(void) { return &wee_heap_default; }
 
-static void heap_lock(heap *h) { wee_lock_acquire(&h->lock); }
+/* Under valgrind, memcheck reports nothing while the core works on the
+ * memory it keeps no-access to the program (vg_client.h). */
+static void heap_lock(heap *h) {
+    wee_lock_acquire(&h->lock);
+    WEE_VG_QUIET_BEGIN();
+}
 
 /* With extra assertions, every operation ends with a quick check of the free
  * lists and every 4096th with a walk of the whole heap. */
@@ -26,6 +32,7 @@ static void heap_unlock(heap *h) {
     if (WEE_EXTRA_ASSERTIONS &&
         wee_check_locked(h, (h->stats.allocs + h->stats.deallocs) % 4096 == 0) != 0)
         wee_fail("wee_alloc: heap invariant broken\n");
+    WEE_VG_QUIET_END();
     wee_lock_release(&h->lock);
 }
 
@@ -110,11 +117,61 @@ __attribute__((always_inline)) static inline void block_free_locked(heap *h, cha
     }
 }
 
+/* Checks block `ptr` (the caller's pointer) handed back with `bytes` (pad
+ * included) and `align`: hardened builds in a few instructions, which see a
+ * pointer outside the heap, a slot that heads its run's free list or sits
+ * in a run of another size, and a cell that is free or whose follower does
+ * not point back; extra assertions thoroughly. A block that fails ends the
+ * process with a message (misuse.c). */
+static void block_guard_locked(heap *h, char *ptr, size_t bytes, size_t align) {
+    if (!WEE_HARDEN && !WEE_EXTRA_ASSERTIONS)
+        return;
+    char *block = ptr - align_pad(align);
+    size_t k = block_class(bytes, align);
+    int sound;
+    if (WEE_EXTRA_ASSERTIONS) {
+        sound = wee_block_sound_locked(h, block, bytes, align, k);
+    } else if ((uintptr_t)block - h->lo >= h->hi - h->lo) {
+        sound = 0;
+    } else if (k) {
+        run *r = run_of(block);
+        sound = r->free != block && r->slot == k * WEE_GRANULE;
+    } else {
+        cell *c = cell_of(block);
+        sound = cell_is_allocated(c) && cell_next(c)->prev == c;
+    }
+    if (__builtin_expect(!sound, 0))
+        wee_misuse_locked(h, ptr, bytes, align, k);
+}
+
 /* Usable bytes of a block; needs no lock: a cell's size changes only
  * through its owner. */
 static size_t block_capacity(const char *block, size_t bytes, size_t align) {
     size_t k = block_class(bytes, align);
     return k ? k * WEE_GRANULE : cell_size(cell_of((void *)block)) - CELL_HEADER;
+}
+
+/* Tells memcheck about block `ptr` (the caller's pointer; `bytes` with the
+ * pad) handed out: its usable bytes and the word in front of it, when the
+ * caller has one, may be used; a cell's header may not. */
+static void vg_handed_out(char *ptr, size_t bytes, size_t align) {
+    if (!WEE_VALGRIND || !WEE_VG_RUNNING())
+        return;
+    size_t pad = align_pad(align);
+    char *block = ptr - pad;
+    WEE_VG_UNDEFINED(block, pad);
+    WEE_VG_ALLOC(ptr, block_capacity(block, bytes, align) - pad);
+    if (!block_class(bytes, align))
+        WEE_VG_NOACCESS(cell_of(block), CELL_HEADER);
+}
+
+/* Tells memcheck that block `ptr` is taken back: no-access, with the word
+ * in front. */
+static void vg_taken_back(char *ptr, size_t align) {
+    if (!WEE_VALGRIND)
+        return;
+    WEE_VG_FREE(ptr);
+    WEE_VG_NOACCESS(ptr - align_pad(align), align_pad(align));
 }
 
 void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
@@ -130,8 +187,10 @@ void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
     size_t pad = align_pad(align);
     heap_lock(h);
     char *block = block_alloc_locked(h, size + pad, align);
-    if (block)
+    if (block) {
+        vg_handed_out(block + pad, size + pad, align);
         stats_asked(h, size);
+    }
     heap_unlock(h);
     return block ? block + pad : NULL;
 }
@@ -142,6 +201,8 @@ void wee_heap_dealloc(wee_heap *wh, void *ptr, size_t size, size_t align) {
     heap *h = heap_of(wh);
     size_t pad = align_pad(align);
     heap_lock(h);
+    block_guard_locked(h, ptr, size + pad, align);
+    vg_taken_back(ptr, align);
     block_free_locked(h, (char *)ptr - pad, size + pad, align);
     stats_asked(h, -size);
     heap_unlock(h);
@@ -156,6 +217,7 @@ size_t wee_heap_alloc_many(wee_heap *wh, size_t size, size_t align, void **out, 
     heap_lock(h);
     for (; n < count && (block = block_alloc_locked(h, size + pad, align)) != NULL; n++) {
         out[n] = block + pad;
+        vg_handed_out(block + pad, size + pad, align);
         stats_asked(h, size);
     }
     heap_unlock(h);
@@ -169,6 +231,8 @@ void wee_heap_dealloc_many(wee_heap *wh, void *const *blocks, size_t count, size
     heap_lock(h);
     for (size_t i = 0; i < count; i++)
         if (blocks[i]) {
+            block_guard_locked(h, blocks[i], size + pad, align);
+            vg_taken_back(blocks[i], align);
             block_free_locked(h, (char *)blocks[i] - pad, size + pad, align);
             stats_asked(h, -size);
         }
@@ -190,17 +254,21 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
         }
     } else if (!block_class(bytes, align)) {
         cell *c = cell_of(block);
+        WEE_VG_QUIET_BEGIN(); /* the header is no-access to the program */
         size_t was = cell_size(c), size = cell_size_for(bytes);
+        WEE_VG_QUIET_END();
         if (WEE_TINY && size <= was) {
             stats_kept(h, old_size, new_size);
             return ptr;
         }
         if (!WEE_TINY) {
             heap_lock(h);
+            block_guard_locked(h, ptr, old_size + pad, align);
             int kept = wee_cell_grow_locked(c, size);
             if (kept) {
                 wee_cell_shrink_locked(h, c, size);
                 stats_grew(h, cell_size(c) - was);
+                WEE_VG_RESIZE(ptr, was - CELL_HEADER - pad, cell_size(c) - CELL_HEADER - pad);
                 if (WEE_INTROSPECT) {
                     h->stats.reallocs_in_place++;
                     stats_asked(h, new_size - old_size);
@@ -211,7 +279,9 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
                 return ptr;
         }
     }
+    WEE_VG_QUIET_BEGIN();
     size_t keep = block_capacity(block, old_size + pad, align) - pad;
+    WEE_VG_QUIET_END();
     /* the smallest build grows only by moving: an eighth more, so that a
      * block grown a little at a time moves a logarithmic number of times */
     size_t asked = WEE_TINY && new_size > keep ? new_size + new_size / 8 : new_size;
@@ -232,7 +302,10 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
 size_t wee_heap_usable_size(wee_heap *h, const void *ptr, size_t size, size_t align) {
     (void)h;
     size_t pad = align_pad(align);
-    return block_capacity((const char *)ptr - pad, size + pad, align) - pad;
+    WEE_VG_QUIET_BEGIN();
+    size_t usable = block_capacity((const char *)ptr - pad, size + pad, align) - pad;
+    WEE_VG_QUIET_END();
+    return usable;
 }
 
 void wee_heap_stats(wee_heap *wh, wee_stats *out) {
@@ -248,7 +321,9 @@ void wee_heap_stats(wee_heap *wh, wee_stats *out) {
 size_t wee_heap_check(wee_heap *wh) {
     heap *h = heap_of(wh);
     wee_lock_acquire(&h->lock);
+    WEE_VG_QUIET_BEGIN();
     size_t bad = wee_check_locked(h, 1);
+    WEE_VG_QUIET_END();
     wee_lock_release(&h->lock);
     return bad;
 }
