@@ -15,6 +15,7 @@
  * alignment could imitate.
  */
 #include "heap.h"
+#include "vg_client.h"
 
 /* Whether cell `c` of heap `h` is a run. */
 static int cell_is_run(heap *h, cell *c) {
@@ -49,6 +50,7 @@ size_t wee_heap_walk(wee_heap *wh, wee_walk_fn fn, void *ctx) {
     heap *h = heap_of(wh);
     size_t visited = 0;
     wee_lock_acquire(&h->lock);
+    WEE_VG_QUIET_BEGIN(); /* headers and free blocks are no-access to the program */
     for (void **region = h->regions; region; region = *region) {
         for (cell *c = (cell *)((char *)region + CELL_PHASE); !cell_is_last(c); c = cell_next(c)) {
             if (cell_is_run(h, c)) {
@@ -63,6 +65,7 @@ size_t wee_heap_walk(wee_heap *wh, wee_walk_fn fn, void *ctx) {
         }
     }
 done:
+    WEE_VG_QUIET_END();
     wee_lock_release(&h->lock);
     return visited;
 }
