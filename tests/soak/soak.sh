@@ -35,7 +35,7 @@ while [ "$(date +%s)" -lt "$end" ]; do
     exit 1
   fi
   # the heap served the run: its counters at exit are not zero
-  if ! printf '%s\n' "$out" | grep -Eq 'wee_alloc: allocs=[1-9]'; then
+  if ! printf '%s\n' "$out" | grep -Eq 'wee_alloc: +allocations +[1-9]'; then
     printf '%s\n' "$out" | tail -n 20
     echo "FAIL: run $runs: no allocations counted by wee_alloc: WEE_ALLOC_STATS=1 $cmd"
     exit 1

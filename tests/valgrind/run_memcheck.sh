@@ -83,7 +83,7 @@ leaks=none
 export WEE_ALLOC_STATS=1
 run stress 0 vg --child-silent-after-fork=yes "$ours" "$stress" --threads 2 --ops 4000
 has stress 'ERROR SUMMARY: 0 errors'
-has stress 'wee_alloc: allocs=[1-9]'
+has stress 'wee_alloc: +allocations +[1-9]'
 has stress '(All heap blocks were freed|definitely lost: 0 bytes)'
 
 [ "$failed" = 0 ] && echo "memcheck: all reports as expected"
