@@ -23,7 +23,7 @@ function(wee_core_objects target backend)
   endif()
   set(src ${PROJECT_SOURCE_DIR}/src)
   add_library(${target} OBJECT
-    ${src}/check.c ${src}/free_list.c ${src}/run.c ${src}/wee_alloc.c
+    ${src}/check.c ${src}/free_list.c ${src}/release.c ${src}/run.c ${src}/wee_alloc.c
     ${src}/backend_${backend}.c ${src}/report_${WEE_REPORT}.c)
   target_include_directories(${target}
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
@@ -33,7 +33,8 @@ function(wee_core_objects target backend)
     WEE_TINY=$<BOOL:${WEE_TINY}>
     WEE_SINGLE_THREADED=$<NOT:$<BOOL:${WEE_THREADS}>>
     WEE_PAGE_BYTES=${WEE_PAGE_BYTES}
-    WEE_STATIC_BYTES=${ARG_STATIC_BYTES})
+    WEE_STATIC_BYTES=${ARG_STATIC_BYTES}
+    WEE_BACKEND_RELEASES=$<STREQUAL:${backend},unix>)
   set_target_properties(${target} PROPERTIES
     POSITION_INDEPENDENT_CODE ${WEE_PIC} C_VISIBILITY_PRESET hidden)
   wee_warnings(${target})
@@ -56,7 +57,7 @@ function(wee_shim_objects target core prefixed)
     $<TARGET_PROPERTY:${core},COMPILE_DEFINITIONS> WEE_SHIM_CACHE=$<BOOL:${cache}>)
   if(prefixed)
     foreach(name malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign
-                 valloc pvalloc malloc_usable_size)
+                 valloc pvalloc malloc_usable_size malloc_trim)
       target_compile_definitions(${target} PRIVATE ${name}=wee_shim_${name})
     endforeach()
   endif()

@@ -37,8 +37,10 @@ extern "C" {
 
 /**
  * A heap: independent size classes and free lists drawing pages from the
- * backend. Its contents are private. Pages a heap took are never handed back
- * to the backend, so a heap should live as long as the program.
+ * backend. Its contents are private. A heap's regions are never handed back
+ * to the backend (on unix their free pages are released to the system, and
+ * large blocks are mappings of their own, unmapped when freed), so a heap
+ * should live as long as the program.
  */
 typedef struct wee_heap {
     void *opaque[WEE_HEAP_WORDS];
@@ -55,7 +57,7 @@ typedef struct wee_heap {
  * out, rounded up to their slot or cell size (a cell with its header).
  */
 typedef struct wee_stats {
-    size_t backend_bytes; /**< bytes taken from the backend, in total */
+    size_t backend_bytes; /**< bytes held from the backend: regions, and large blocks' mappings */
     size_t regions;       /**< separate memory regions (adjacent grows merge) */
     size_t live_bytes;    /**< bytes of blocks currently handed out */
     size_t peak_bytes;    /**< largest value live_bytes has had */
@@ -108,6 +110,47 @@ WEE_API void *wee_heap_realloc(wee_heap *h, void *ptr, size_t old_size, size_t a
  * `align`: at least `size`; all of them may be written. Takes no lock.
  */
 WEE_API size_t wee_heap_usable_size(wee_heap *h, const void *ptr, size_t size, size_t align);
+
+/**
+ * wee_heap_alloc() of a block that reads as zero. Memory known to be zero
+ * already (a large block's fresh mapping) is not cleared again. Returns NULL
+ * as wee_heap_alloc() does.
+ */
+WEE_API void *wee_heap_alloc_zeroed(wee_heap *h, size_t size, size_t align);
+
+/**
+ * Gives the whole free pages inside heap `h` back to the system now, but
+ * `pad` bytes at the end of its newest region, like glibc's malloc_trim().
+ * They stay reserved for the heap and read as zero when used again. Returns 1
+ * when some memory was released, 0 otherwise (always 0 where the backend
+ * cannot give memory back: wasm32, the static backend).
+ */
+WEE_API int wee_heap_trim(wee_heap *h, size_t pad);
+
+/** Options for wee_heap_set_option(). */
+enum wee_option {
+    /**
+     * Milliseconds free pages stay in the heap before they are given back
+     * (checked every 64 deallocations; 0: at once, on every free that leaves
+     * a whole page free). Default 1000. Free memory beyond 16 MiB since the
+     * last release is given back at once whatever the decay.
+     */
+    WEE_OPTION_DECAY_MS = 1,
+    /**
+     * Blocks of at least this many bytes (above 512 bytes, alignment up to
+     * a page) get a mapping of their own, unmapped when freed. Default
+     * 128 KiB, rising to the size of each large block freed (up to 32 MiB on
+     * 64-bit systems); setting it fixes it.
+     */
+    WEE_OPTION_MMAP_THRESHOLD = 2
+};
+
+/**
+ * Sets `option` (enum wee_option) of heap `h` to `value`. Returns 1 when the
+ * build has the option, 0 when it has not (the backend cannot give memory
+ * back) or the option is unknown.
+ */
+WEE_API int wee_heap_set_option(wee_heap *h, int option, size_t value);
 
 /** Copies heap `h`'s counters into `*out`. */
 WEE_API void wee_heap_stats(wee_heap *h, wee_stats *out);

@@ -135,3 +135,9 @@ int wee_cache_keep(void *block, size_t size) {
         cache_trim(k, hold / 2 < cache.held[k] ? hold / 2 : cache.held[k] / 2);
     return 1;
 }
+
+void wee_cache_flush(void) {
+    if (cache.state == CACHE_OPEN)
+        for (size_t k = 0; k < CACHE_BINS; k++)
+            cache_trim(k, 0);
+}

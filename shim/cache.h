@@ -31,6 +31,8 @@ void *wee_cache_take(size_t size);
  * this thread's cache. Returns 0 when the cache does not take it (the caller
  * frees it to the heap). */
 int wee_cache_keep(void *block, size_t size);
+/* Gives every block of this thread's cache back to the heap. */
+void wee_cache_flush(void);
 #else
 static inline void *wee_cache_take(size_t size) {
     (void)size;
@@ -41,6 +43,7 @@ static inline int wee_cache_keep(void *block, size_t size) {
     (void)size;
     return 0;
 }
+static inline void wee_cache_flush(void) {}
 #endif
 
 #endif /* WEE_SHIM_CACHE_H */

@@ -84,6 +84,27 @@ WEE_API void free(void *ptr) {
         wee_heap_dealloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word));
 }
 
+#if WEE_BACKEND_RELEASES
+/* Blocks a thread cache serves hold old data; the heap clears only what may
+ * (a large block's fresh mapping is zero already). */
+WEE_API void *calloc(size_t count, size_t size) {
+    size_t total = shim_product(count, size);
+    size_t *user = wee_cache_take(total);
+    if (user)
+        memset(user, 0, total);
+    else
+        user = wee_heap_alloc_zeroed(wee_default_heap(), total, SHIM_ALIGN);
+    return shim_user(user, total);
+}
+
+/* glibc's malloc_trim: this thread's cache back to the heap, then every
+ * whole free page back to the system but `pad` bytes at the heap's top.
+ * 1 when memory was released. */
+WEE_API int malloc_trim(size_t pad) {
+    wee_cache_flush();
+    return wee_heap_trim(wee_default_heap(), pad);
+}
+#else
 WEE_API void *calloc(size_t count, size_t size) {
     size_t total = shim_product(count, size);
     void *ptr = shim_alloc(total, SHIM_ALIGN);
@@ -91,6 +112,7 @@ WEE_API void *calloc(size_t count, size_t size) {
         memset(ptr, 0, total);
     return ptr;
 }
+#endif
 
 /* A block aligned above 16 stays aligned to 32 at least, and keeps its mark. */
 WEE_API void *realloc(void *ptr, size_t size) {

@@ -33,6 +33,9 @@
 #define WEE_TINY 0
 #endif
 #define WEE_RUNS (!WEE_TINY)
+/* Large blocks in mappings of their own, and free pages given back to the
+ * system (release.c): only where the backend can (unix). */
+#define WEE_RELEASES WEE_BACKEND_RELEASES
 
 /* For paths that run once in many operations (growing the heap, making a
  * run), and for a search that several paths share: kept out of line so
@@ -102,6 +105,14 @@ typedef struct heap {
     uintptr_t list_bits[LIST_WORDS]; /* bit k set when lists[k] is not empty (and
                                         perhaps when it is: cleared lazily) */
     cell *lists[LIST_COUNT];         /* free cells, doubly linked through cell_links() */
+#if WEE_RELEASES
+    atomic_size_t mmap_threshold; /* large blocks from this many bytes (0: the default) */
+    size_t mmap_fixed;            /* 1 when an option set the threshold: it stays */
+    size_t mapped_bytes;          /* bytes of large blocks' own mappings */
+    size_t decay_ms;              /* the decay plus one (0: the default) */
+    size_t dirty_bytes;           /* bytes freed to the cells since the last release */
+    uint64_t released_ms;         /* when free pages were last released */
+#endif
 } heap;
 
 _Static_assert(sizeof(heap) <= sizeof(wee_heap), "WEE_HEAP_WORDS holds the heap");
@@ -166,6 +177,44 @@ void wee_slot_free_locked(heap *h, void *slot, size_t k);
 static inline run *run_of(const void *slot) {
     return (run *)((uintptr_t)slot & ~(uintptr_t)(RUN_BYTES - 1));
 }
+
+/* --- Giving memory back (release.c; WEE_RELEASES builds) --------------- */
+
+#if WEE_RELEASES
+/* Blocks of at least this many bytes (pad included) are large. */
+size_t wee_large_threshold(heap *h);
+/* A large block is a mapping of its own that starts with a cell header
+ * tagged CELL_ALLOCATED | CELL_LAST, like a sentinel, which no block handed
+ * out from a region ever is: `next` is the mapping's end, `prev` its base.
+ * The cell code never sees such a cell. */
+static inline int cell_is_mapped(const cell *c) { return (c->next & CELL_TAGS) == CELL_TAGS; }
+/* Where a free cell of a page or more keeps the mark that its pages are
+ * released: its third data word, after the list links. */
+static inline uintptr_t *cell_release_mark(cell *c) {
+    return (uintptr_t *)(void *)(cell_links(c) + 1);
+}
+/* Whether a block of `bytes` (pad included) with `align` is large. */
+static inline int large_wanted(heap *h, size_t bytes, size_t align) {
+    return bytes > SMALL_MAX && align <= WEE_PAGE_BYTES && bytes >= wee_large_threshold(h);
+}
+/* A large block of `bytes` whose data plus one word is aligned to `align`
+ * (at most WEE_PAGE_BYTES): its cell's data, or NULL. Takes the lock. */
+char *wee_large_alloc(heap *h, size_t bytes, size_t align);
+/* Unmaps large block `c`. Takes the lock. */
+void wee_large_free(heap *h, cell *c);
+/* Resizes large block `c` to hold `bytes`: its cell's data, perhaps moved,
+ * or NULL with the block intact. Takes the lock. */
+char *wee_large_resize(heap *h, cell *c, size_t bytes);
+/* After a free that gave `freed` bytes back to the cells: releases the free
+ * pages when the decay says so. */
+void wee_release_freed_locked(heap *h, size_t freed);
+/* Releases the whole free pages of every free cell, but `pad` bytes at the
+ * top; returns how many bytes it released. */
+size_t wee_release_locked(heap *h, size_t pad);
+#define HEAP_MAPPED_BYTES(h) ((h)->mapped_bytes)
+#else
+#define HEAP_MAPPED_BYTES(h) ((size_t)0)
+#endif
 
 /* The default heap itself (wee_default_heap() returns it). */
 extern wee_heap wee_heap_default;

@@ -68,6 +68,10 @@ static char *block_alloc_locked(heap *h, size_t bytes, size_t align) {
     }
     h->stats.allocs++;
     stats_grew(h, got);
+#if WEE_RELEASES
+    if (!k) /* memory freed and taken again needs no release */
+        h->dirty_bytes -= got < h->dirty_bytes ? got : h->dirty_bytes;
+#endif
     return p;
 }
 
@@ -98,6 +102,13 @@ void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
         return NULL;
     heap *h = heap_of(wh);
     size_t pad = align_pad(align);
+#if WEE_RELEASES
+    if (large_wanted(h, size + pad, align)) {
+        char *large = wee_large_alloc(h, size + pad, align);
+        if (large)
+            return large + pad;
+    }
+#endif
     heap_lock(h);
     char *block = block_alloc_locked(h, size + pad, align);
     heap_unlock(h);
@@ -109,10 +120,48 @@ void wee_heap_dealloc(wee_heap *wh, void *ptr, size_t size, size_t align) {
         return;
     heap *h = heap_of(wh);
     size_t pad = align_pad(align);
+#if WEE_RELEASES
+    cell *c = cell_of((char *)ptr - pad);
+    if (!block_class(size + pad, align)) {
+        if (cell_is_mapped(c)) {
+            wee_large_free(h, c);
+            return;
+        }
+        if (cell_size(c) >= CELL_HEADER + 3 * WEE_WORD)
+            *cell_release_mark(c) = 0; /* its pages hold data now */
+    }
+    heap_lock(h);
+    size_t cells = h->stats.live_bytes - h->slot_bytes + h->run_bytes;
+    block_free_locked(h, (char *)ptr - pad, size + pad, align);
+    cells -= h->stats.live_bytes - h->slot_bytes + h->run_bytes;
+    if (cells)
+        wee_release_freed_locked(h, cells);
+#else
     heap_lock(h);
     block_free_locked(h, (char *)ptr - pad, size + pad, align);
+#endif
     heap_unlock(h);
 }
+
+#if WEE_RELEASES
+/* Realloc of a large block: remapped while it stays large enough, else
+ * moved into the heap. */
+static void *large_realloc(wee_heap *wh, cell *c, void *ptr, size_t align, size_t new_size) {
+    heap *h = heap_of(wh);
+    size_t pad = align_pad(align), bytes = new_size + pad, keep = wee_large_threshold(h);
+    if (bytes > SMALL_MAX && bytes >= (keep < 64 * 1024 ? keep : 64 * 1024)) {
+        char *data = wee_large_resize(h, c, bytes);
+        return data ? data + pad : NULL;
+    }
+    size_t usable = cell_size(c) - CELL_HEADER - pad;
+    char *moved = wee_heap_alloc(wh, new_size, align);
+    if (moved) {
+        memcpy(moved, ptr, usable < new_size ? usable : new_size);
+        wee_large_free(h, c);
+    }
+    return moved;
+}
+#endif
 
 void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, size_t new_size) {
     if (!ptr)
@@ -122,6 +171,10 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
     heap *h = heap_of(wh);
     size_t pad = align_pad(align), bytes = new_size + pad, k = block_class(old_size + pad, align);
     char *block = (char *)ptr - pad;
+#if WEE_RELEASES
+    if (!k && cell_is_mapped(cell_of(block)))
+        return large_realloc(wh, cell_of(block), ptr, align, new_size);
+#endif
     if (k) {
         if (k == block_class(bytes, align))
             return ptr; /* the same slot size */
@@ -158,6 +211,59 @@ size_t wee_heap_usable_size(wee_heap *h, const void *ptr, size_t size, size_t al
     (void)h;
     size_t pad = align_pad(align);
     return block_capacity((const char *)ptr - pad, size + pad, align) - pad;
+}
+
+void *wee_heap_alloc_zeroed(wee_heap *wh, size_t size, size_t align) {
+#if WEE_RELEASES
+    /* a large block is a fresh mapping: zero already */
+    size_t pad = align_pad(align);
+    if (size <= WEE_BYTES_MAX && align_valid(align) &&
+        large_wanted(heap_of(wh), size + pad, align)) {
+        char *large = wee_large_alloc(heap_of(wh), size + pad, align);
+        if (large)
+            return large + pad;
+    }
+#endif
+    void *p = wee_heap_alloc(wh, size, align);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+int wee_heap_trim(wee_heap *wh, size_t pad) {
+#if WEE_RELEASES
+    heap *h = heap_of(wh);
+    heap_lock(h);
+    size_t released = wee_release_locked(h, pad);
+    heap_unlock(h);
+    return released != 0;
+#else
+    (void)wh;
+    (void)pad;
+    return 0;
+#endif
+}
+
+int wee_heap_set_option(wee_heap *wh, int option, size_t value) {
+#if WEE_RELEASES
+    heap *h = heap_of(wh);
+    int known = option == WEE_OPTION_DECAY_MS || option == WEE_OPTION_MMAP_THRESHOLD;
+    heap_lock(h);
+    if (option == WEE_OPTION_DECAY_MS) {
+        h->decay_ms = value < SIZE_MAX - 1 ? value + 1 : SIZE_MAX;
+    } else if (option == WEE_OPTION_MMAP_THRESHOLD) {
+        value = value > WEE_BYTES_MAX ? WEE_BYTES_MAX : value ? value : 1;
+        atomic_store_explicit(&h->mmap_threshold, value, memory_order_relaxed);
+        h->mmap_fixed = 1;
+    }
+    heap_unlock(h);
+    return known;
+#else
+    (void)wh;
+    (void)option;
+    (void)value;
+    return 0;
+#endif
 }
 
 void wee_heap_stats(wee_heap *wh, wee_stats *out) {

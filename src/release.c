@@ -1,0 +1,165 @@
+/*
+ * Giving memory back to the system (builds whose backend can: unix).
+ *
+ * Large blocks. A block of at least the mmap threshold is a mapping of its
+ * own: one cell header at the start, tagged CELL_ALLOCATED | CELL_LAST (a
+ * sentinel's tags, which no block from a region carries), whose `next` is the
+ * mapping's end and `prev` its base, then the block. Freeing unmaps it;
+ * resizing remaps it, which moves pages instead of copying bytes. The
+ * threshold starts at LARGE_DEFAULT and, unless an option fixed it, rises to
+ * the size of every large block freed (up to LARGE_MAX), as glibc's dynamic
+ * mmap threshold does: a program that keeps allocating and freeing blocks of
+ * one size gets them from the heap after the first one, not from a system
+ * call each time.
+ *
+ * Free pages. The whole pages inside free cells (past the cell's header, its
+ * list links and one more word, and before the next cell's header) are
+ * released with the backend, and stay in the heap: the cells keep their
+ * addresses and are reused like any other (good fit, low addresses of a
+ * cell first). A release runs when the bytes freed to the cells since the
+ * last one, less those allocated again, exceed DIRTY_MAX, or when a dealloc
+ * (one in DECAY_EVERY) finds the decay time passed since the last release
+ * with some such bytes. A decay of 0 releases after every free that leaves a
+ * whole page free. A cell whose pages were released carries a mark in its
+ * third data word (its end and its address, mixed): the next release skips
+ * it while it stays as it is. Extra-assertion builds set no mark and poison
+ * the released pages again, so the poison checks still hold.
+ */
+#include "heap.h"
+
+#if WEE_RELEASES
+
+#define LARGE_DEFAULT ((size_t)128 * 1024)
+#define LARGE_MAX     ((size_t)4 * 1024 * 1024 * sizeof(void *))
+#define DECAY_DEFAULT ((size_t)1000)
+#define DECAY_EVERY   ((size_t)64)
+#define DIRTY_MAX     ((size_t)16 * 1024 * 1024)
+#define RELEASED_MARK ((uintptr_t)0x5eedf00d5eedf00dULL)
+
+#define PAGE_DOWN(x) ((uintptr_t)(x) & ~(uintptr_t)(WEE_PAGE_BYTES - 1))
+#define PAGE_UP(x)   PAGE_DOWN((uintptr_t)(x) + WEE_PAGE_BYTES - 1)
+
+static void stats_add(heap *h, size_t bytes) {
+    h->stats.live_bytes += bytes;
+    if (h->stats.live_bytes > h->stats.peak_bytes)
+        h->stats.peak_bytes = h->stats.live_bytes;
+    h->stats.backend_bytes += bytes;
+    h->mapped_bytes += bytes;
+}
+
+static void stats_sub(heap *h, size_t bytes) {
+    h->stats.live_bytes -= bytes;
+    h->stats.backend_bytes -= bytes;
+    h->mapped_bytes -= bytes;
+}
+
+size_t wee_large_threshold(heap *h) {
+    size_t t = atomic_load_explicit(&h->mmap_threshold, memory_order_relaxed);
+    return t ? t : LARGE_DEFAULT;
+}
+
+/* The offset of a large block's cell from its mapping's base. */
+static size_t large_lead(size_t align) {
+    size_t lead = CELL_HEADER + WEE_WORD;
+    align = align < WEE_GRANULE ? WEE_GRANULE : align;
+    return ((lead + align - 1) & ~(align - 1)) - lead;
+}
+
+/* Writes large block's header for a mapping at `base` of `map` bytes. */
+static cell *large_header(char *base, size_t map, size_t lead) {
+    cell *c = (cell *)(base + lead);
+    c->next = (uintptr_t)(base + map) | CELL_TAGS;
+    c->prev = (cell *)(void *)base;
+    return c;
+}
+
+static size_t large_map_bytes(size_t lead, size_t bytes) {
+    return PAGE_UP(lead + CELL_HEADER + bytes);
+}
+
+char *wee_large_alloc(heap *h, size_t bytes, size_t align) {
+    size_t lead = large_lead(align), map = large_map_bytes(lead, bytes);
+    char *base = wee_backend_map(map);
+    if (!base)
+        return NULL;
+    cell *c = large_header(base, map, lead);
+    wee_lock_acquire(&h->lock);
+    h->stats.allocs++;
+    stats_add(h, map);
+    wee_lock_release(&h->lock);
+    return cell_data(c);
+}
+
+void wee_large_free(heap *h, cell *c) {
+    char *base = (char *)c->prev;
+    size_t map = (size_t)((char *)cell_next(c) - base);
+    wee_lock_acquire(&h->lock);
+    h->stats.deallocs++;
+    stats_sub(h, map);
+    if (!h->mmap_fixed && map > wee_large_threshold(h) && map <= LARGE_MAX)
+        atomic_store_explicit(&h->mmap_threshold, map, memory_order_relaxed);
+    wee_lock_release(&h->lock);
+    wee_backend_unmap(base, map);
+}
+
+char *wee_large_resize(heap *h, cell *c, size_t bytes) {
+    char *base = (char *)c->prev;
+    size_t lead = (size_t)((char *)c - base), was = (size_t)((char *)cell_next(c) - base);
+    size_t map = large_map_bytes(lead, bytes);
+    if (map != was) {
+        base = wee_backend_remap(base, was, map);
+        if (!base)
+            return NULL;
+        c = large_header(base, map, lead);
+        wee_lock_acquire(&h->lock);
+        stats_sub(h, was);
+        stats_add(h, map);
+        wee_lock_release(&h->lock);
+    }
+    return cell_data(c);
+}
+
+/* The mark of a released free cell: its address and its end, mixed. */
+static uintptr_t mark_of(cell *c) { return (uintptr_t)cell_next(c) ^ (uintptr_t)c ^ RELEASED_MARK; }
+
+/* Releases the whole pages of free cell `c`, but `keep` bytes at its end;
+ * returns the bytes released. */
+static size_t release_cell(cell *c, size_t keep) {
+    uintptr_t from = PAGE_UP(cell_release_mark(c) + 1);
+    uintptr_t end = (uintptr_t)cell_next(c);
+    uintptr_t to = PAGE_DOWN(end - (keep < end - from ? keep : end - from));
+    if (to <= from || (!WEE_EXTRA_ASSERTIONS && *cell_release_mark(c) == mark_of(c)))
+        return 0;
+    wee_backend_release((void *)from, to - from);
+    if (WEE_EXTRA_ASSERTIONS)
+        wee_poison((void *)from, (void *)to, POISON_MAIN);
+    else
+        *cell_release_mark(c) = mark_of(c);
+    return to - from;
+}
+
+size_t wee_release_locked(heap *h, size_t pad) {
+    size_t bytes = 0;
+    for (size_t k = list_index(WEE_PAGE_BYTES + CELL_MIN); k < LIST_COUNT; k++)
+        for (cell *c = h->lists[k]; c; c = cell_links(c)->next)
+            bytes += release_cell(c, cell_next(c) == h->sentinel ? pad : 0);
+    h->dirty_bytes = 0;
+    h->released_ms = wee_backend_clock_ms();
+    return bytes;
+}
+
+void wee_release_freed_locked(heap *h, size_t freed) {
+    size_t dirty = h->dirty_bytes + freed;
+    h->dirty_bytes = dirty;
+    if (dirty < WEE_PAGE_BYTES)
+        return;
+    size_t decay = h->decay_ms ? h->decay_ms - 1 : DECAY_DEFAULT;
+    if (decay == 0 || dirty >= DIRTY_MAX ||
+        (h->stats.deallocs % DECAY_EVERY == 0 &&
+         wee_backend_clock_ms() - h->released_ms >= (uint64_t)decay))
+        wee_release_locked(h, 0);
+}
+
+#else
+typedef int wee_release_unused; /* nothing to release in this build */
+#endif
