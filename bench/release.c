@@ -15,7 +15,7 @@
  *               seconds is the time of the calloc and the touches.
  *   realloc1g   one block grown by realloc from 1 KiB, doubling up to
  *               1 GiB, each new half written: seconds and peak.
- *   pingpong    10 million malloc/free pairs of 1 MiB, one byte written:
+ *   pingpong    2 million malloc/free pairs of 1 MiB, one byte written:
  *               what the decay costs a program that frees and takes the
  *               same memory again.
  *
@@ -142,7 +142,7 @@ static void realloc1g(void) {
 }
 
 static void pingpong(void) {
-    for (int i = 0; i < 10 * 1000 * 1000; i++) {
+    for (int i = 0; i < 2 * 1000 * 1000; i++) {
         char *p = malloc(MIB);
         if (!p) {
             errors++;

@@ -112,6 +112,7 @@ typedef struct heap {
     size_t decay_ms;              /* the decay plus one (0: the default) */
     size_t dirty_bytes;           /* bytes freed to the cells since the last release */
     uint64_t released_ms;         /* when free pages were last released */
+    uintptr_t zero_from, zero_to; /* released pages inside one free cell, untouched since */
 #endif
 } heap;
 
@@ -208,6 +209,10 @@ char *wee_large_resize(heap *h, cell *c, size_t bytes);
 /* After a free that gave `freed` bytes back to the cells: releases the free
  * pages when the decay says so. */
 void wee_release_freed_locked(heap *h, size_t freed);
+/* Memory [from, to) is handed out (or written): it leaves the known-zero
+ * range, with the page that holds the header and links of a cell that may
+ * follow it. */
+void wee_zero_taken_locked(heap *h, char *from, char *to);
 /* Releases the whole free pages of every free cell, but `pad` bytes at the
  * top; returns how many bytes it released. */
 size_t wee_release_locked(heap *h, size_t pad);

@@ -138,11 +138,27 @@ static size_t release_cell(cell *c, size_t keep) {
     return to - from;
 }
 
+void wee_zero_taken_locked(heap *h, char *from, char *to) {
+    uintptr_t lo = PAGE_DOWN(from), hi = PAGE_UP(to + CELL_MIN + WEE_WORD);
+    if (hi <= h->zero_from || lo >= h->zero_to)
+        return;
+    if (lo - h->zero_from >= h->zero_to - hi || lo <= h->zero_from)
+        h->zero_to = lo > h->zero_from ? lo : h->zero_from; /* keep the part below */
+    else
+        h->zero_from = hi;
+}
+
 size_t wee_release_locked(heap *h, size_t pad) {
     size_t bytes = 0;
     for (size_t k = list_index(WEE_PAGE_BYTES + CELL_MIN); k < LIST_COUNT; k++)
-        for (cell *c = h->lists[k]; c; c = cell_links(c)->next)
-            bytes += release_cell(c, cell_next(c) == h->sentinel ? pad : 0);
+        for (cell *c = h->lists[k]; c; c = cell_links(c)->next) {
+            size_t n = release_cell(c, cell_next(c) == h->sentinel ? pad : 0);
+            bytes += n;
+            if (!WEE_EXTRA_ASSERTIONS && n > h->zero_to - h->zero_from) {
+                h->zero_from = PAGE_UP(cell_release_mark(c) + 1);
+                h->zero_to = h->zero_from + n;
+            }
+        }
     h->dirty_bytes = 0;
     h->released_ms = wee_backend_clock_ms();
     return bytes;

@@ -54,13 +54,26 @@ static char *block_alloc_locked(heap *h, size_t bytes, size_t align) {
     size_t k = block_class(bytes, align), got;
     char *p;
     if (k) {
+#if WEE_RELEASES
+        int new_run = !h->runs[k];
+#endif
         p = wee_slot_alloc_locked(h, k);
         got = k * WEE_GRANULE;
         h->slot_bytes += p ? got : 0;
+#if WEE_RELEASES
+        if (p && new_run && h->zero_to > h->zero_from) {
+            cell *c = cell_of((char *)run_of(p) - WEE_WORD);
+            wee_zero_taken_locked(h, (char *)c, (char *)cell_next(c));
+        }
+#endif
     } else {
         cell *c = wee_cell_alloc_locked(h, cell_size_for(bytes), align);
         p = c ? cell_data(c) : NULL;
         got = c ? cell_size(c) : 0;
+#if WEE_RELEASES
+        if (c && h->zero_to > h->zero_from)
+            wee_zero_taken_locked(h, (char *)c, (char *)cell_next(c));
+#endif
     }
     if (!p) {
         h->stats.failures++;
@@ -189,6 +202,10 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
             if (kept) {
                 wee_cell_shrink_locked(h, c, size);
                 stats_grew(h, cell_size(c) - was);
+#if WEE_RELEASES
+                if (h->zero_to > h->zero_from)
+                    wee_zero_taken_locked(h, (char *)c, (char *)cell_next(c));
+#endif
             }
             heap_unlock(h);
             if (kept)
@@ -213,15 +230,43 @@ size_t wee_heap_usable_size(wee_heap *h, const void *ptr, size_t size, size_t al
     return block_capacity((const char *)ptr - pad, size + pad, align) - pad;
 }
 
+#if WEE_RELEASES
+/* A cell: clears what may hold old data. Pages the heap released read as
+ * zero: of those, the ones inside the heap's known-zero range (release.c)
+ * are left alone, so that they stay out of the resident set. */
+static void *cell_alloc_zeroed(heap *h, size_t size, size_t align) {
+    size_t pad = align_pad(align);
+    heap_lock(h);
+    char *from = (char *)h->zero_from, *to = (char *)h->zero_to;
+    char *block = block_alloc_locked(h, size + pad, align);
+    heap_unlock(h);
+    if (!block)
+        return NULL;
+    char *p = block + pad, *end = p + size;
+    from = from > p ? from : p;
+    to = to < end ? to : end;
+    if (to <= from) {
+        memset(p, 0, size);
+    } else {
+        memset(p, 0, (size_t)(from - p));
+        memset(to, 0, (size_t)(end - to));
+    }
+    return p;
+}
+#endif
+
 void *wee_heap_alloc_zeroed(wee_heap *wh, size_t size, size_t align) {
 #if WEE_RELEASES
     /* a large block is a fresh mapping: zero already */
     size_t pad = align_pad(align);
-    if (size <= WEE_BYTES_MAX && align_valid(align) &&
-        large_wanted(heap_of(wh), size + pad, align)) {
-        char *large = wee_large_alloc(heap_of(wh), size + pad, align);
-        if (large)
-            return large + pad;
+    if (size <= WEE_BYTES_MAX && align_valid(align)) {
+        if (large_wanted(heap_of(wh), size + pad, align)) {
+            char *large = wee_large_alloc(heap_of(wh), size + pad, align);
+            if (large)
+                return large + pad;
+        }
+        if (!block_class(size + pad, align) && size >= 2 * WEE_PAGE_BYTES)
+            return cell_alloc_zeroed(heap_of(wh), size, align);
     }
 #endif
     void *p = wee_heap_alloc(wh, size, align);

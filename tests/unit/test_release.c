@@ -162,9 +162,13 @@ static void decay_zero_releases_at_once(void **state) {
     fill(q, 32 * MIB, 11);
     assert_true(filled(q, 32 * MIB, 11));
     wee_heap_dealloc(&h, q, 32 * MIB, 16);
-    /* reused zeroed: all zero, though the pages held a pattern */
+    /* reused zeroed: all zero, though the pages held a pattern; the
+     * released pages are known to be zero and stay out of the resident set */
+    size_t released = resident();
     unsigned char *z = wee_heap_alloc_zeroed(&h, 32 * MIB, 16);
     assert_ptr_equal(z, p);
+    if (!WEE_EXTRA_ASSERTIONS)
+        assert_true(resident() < released + 2 * MIB);
     assert_true(all_zero(z, 32 * MIB));
     memset(z, 0xcd, 32 * MIB);
     wee_heap_dealloc(&h, z, 32 * MIB, 16);
@@ -174,6 +178,52 @@ static void decay_zero_releases_at_once(void **state) {
     wee_heap_dealloc(&h, guard, 100, 16);
     wee_heap_dealloc(&h, after, 100, 16);
     assert_all_returned(&h);
+}
+
+/* Released pages that are handed out again (a cell carved from them, runs,
+ * a block grown into them in place) and written lose their zero standing:
+ * a zeroed allocation over them after they are freed again reads zero. */
+static void zeroed_after_reuse_of_released_pages(void **state) {
+    (void)state;
+    for (int way = 0; way < 3; way++) {
+        FRESH_HEAP(h);
+        wee_heap_set_option(&h, WEE_OPTION_MMAP_THRESHOLD, 1024 * MIB);
+        wee_heap_set_option(&h, WEE_OPTION_DECAY_MS, 3600 * 1000);
+        char *guard = wee_heap_alloc(&h, 1000, 16); /* a cell */
+        char *p = wee_heap_alloc(&h, 4 * MIB, 16);
+        char *after = wee_heap_alloc(&h, 100, 16);
+        memset(p, 0x33, 4 * MIB);
+        wee_heap_dealloc(&h, p, 4 * MIB, 16);
+        assert_int_equal(wee_heap_trim(&h, 0), 1);
+        enum { SMALL = 2000 };
+        static char *small[SMALL];
+        if (way == 0) { /* a cell from the released pages */
+            char *a = wee_heap_alloc(&h, 3 * MIB, 16);
+            assert_ptr_equal(a, p);
+            memset(a, 0x77, 3 * MIB);
+            wee_heap_dealloc(&h, a, 3 * MIB, 16);
+        } else if (way == 1) { /* runs of slots */
+            for (int i = 0; i < SMALL; i++) {
+                small[i] = wee_heap_alloc(&h, (size_t)(i % 30) * 16 + 8, 16);
+                memset(small[i], 0x77, (size_t)(i % 30) * 16 + 8);
+            }
+            for (int i = 0; i < SMALL; i++)
+                wee_heap_dealloc(&h, small[i], (size_t)(i % 30) * 16 + 8, 16);
+        } else { /* the block before grows into them */
+            char *g = wee_heap_realloc(&h, guard, 1000, 16, 2 * MIB);
+            assert_ptr_equal(g, guard);
+            memset(g, 0x77, 2 * MIB);
+            guard = wee_heap_realloc(&h, g, 2 * MIB, 16, 1000);
+            assert_ptr_equal(guard, g);
+        }
+        unsigned char *z = wee_heap_alloc_zeroed(&h, 4 * MIB - 4096, 16);
+        assert_non_null(z);
+        assert_true(all_zero(z, 4 * MIB - 4096));
+        wee_heap_dealloc(&h, z, 4 * MIB - 4096, 16);
+        wee_heap_dealloc(&h, guard, 1000, 16);
+        wee_heap_dealloc(&h, after, 100, 16);
+        assert_heap_ok(&h);
+    }
 }
 
 /* With a long decay nothing is released by a few frees; wee_heap_trim
@@ -265,7 +315,8 @@ static void zeroed_large_block_is_not_touched(void **state) {
 
 RUN(cmocka_unit_test(large_block_is_unmapped_on_free), cmocka_unit_test(fixed_threshold_stays),
     cmocka_unit_test(remap_keeps_contents), cmocka_unit_test(failed_remap_keeps_block),
-    cmocka_unit_test(decay_zero_releases_at_once), cmocka_unit_test(trim_releases_now),
+    cmocka_unit_test(decay_zero_releases_at_once),
+    cmocka_unit_test(zeroed_after_reuse_of_released_pages), cmocka_unit_test(trim_releases_now),
     cmocka_unit_test(releases_spare_live_blocks),
     cmocka_unit_test(zeroed_large_block_is_not_touched))
 #else
