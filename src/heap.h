@@ -213,9 +213,10 @@ void wee_release_freed_locked(heap *h, size_t freed);
  * range, with the page that holds the header and links of a cell that may
  * follow it. */
 void wee_zero_taken_locked(heap *h, char *from, char *to);
-/* Releases the whole free pages of every free cell, but `pad` bytes at the
- * top; returns how many bytes it released. */
-size_t wee_release_locked(heap *h, size_t pad);
+/* Releases the whole, aligned blocks of `unit` bytes (a power of two, a
+ * page or more) inside every free cell, but `pad` bytes at the top; returns
+ * how many bytes it released. */
+size_t wee_release_locked(heap *h, size_t pad, size_t unit);
 #define HEAP_MAPPED_BYTES(h) ((h)->mapped_bytes)
 #else
 #define HEAP_MAPPED_BYTES(h) ((size_t)0)

@@ -19,11 +19,26 @@
  * cell first). A release runs when the bytes freed to the cells since the
  * last one, less those allocated again, exceed DIRTY_MAX, or when a dealloc
  * (one in DECAY_EVERY) finds the decay time passed since the last release
- * with some such bytes. A decay of 0 releases after every free that leaves a
- * whole page free. A cell whose pages were released carries a mark in its
- * third data word (its end and its address, mixed): the next release skips
- * it while it stays as it is. Extra-assertion builds set no mark and poison
- * the released pages again, so the poison checks still hold.
+ * with some such bytes. Such a release gives back the cells that have at
+ * least RELEASE_LEAST (256 KiB) of whole pages: each release is a system
+ * call, and a costly one on some systems (about 300 us in the virtual
+ * machine the benchmarks ran on, whatever its size), so the many small
+ * free cells between live blocks wait for malloc_trim (bench/release.c's
+ * mixed scenario: the frees took 4.4 s releasing every cell of 64 KiB or
+ * more, 0.7-1.5 s with 256 KiB, about 0.7 s without releases; 97 MB stayed
+ * resident with 256 KiB, 372 MB with 1 MiB). A decay of 0 releases after
+ * every free that leaves a whole page free, and
+ * wee_heap_trim every whole page. A cell whose pages were released carries
+ * a mark in its third data word (its end and its address, mixed): the next
+ * release skips it while it stays as it is. Extra-assertion builds set no
+ * mark and poison the released pages again, so the poison checks still
+ * hold.
+ *
+ * Known zero. The largest cell's pages a release gives back are remembered
+ * as a range (heap.zero_from, zero_to) that reads as zero. Every cell, run
+ * or in-place growth handed out over it cuts it (with the page after, where
+ * the header and links of a cell split off may be written), so what stays
+ * in it has not been written since; wee_heap_alloc_zeroed clears none of it.
  */
 #include "heap.h"
 
@@ -33,7 +48,8 @@
 #define LARGE_MAX     ((size_t)4 * 1024 * 1024 * sizeof(void *))
 #define DECAY_DEFAULT ((size_t)1000)
 #define DECAY_EVERY   ((size_t)64)
-#define DIRTY_MAX     ((size_t)16 * 1024 * 1024)
+#define DIRTY_MAX     ((size_t)32 * 1024 * 1024)
+#define RELEASE_LEAST ((size_t)256 * 1024)
 #define RELEASED_MARK ((uintptr_t)0x5eedf00d5eedf00dULL)
 
 #define PAGE_DOWN(x) ((uintptr_t)(x) & ~(uintptr_t)(WEE_PAGE_BYTES - 1))
@@ -124,11 +140,11 @@ static uintptr_t mark_of(cell *c) { return (uintptr_t)cell_next(c) ^ (uintptr_t)
 
 /* Releases the whole pages of free cell `c`, but `keep` bytes at its end;
  * returns the bytes released. */
-static size_t release_cell(cell *c, size_t keep) {
+static size_t release_cell(cell *c, size_t keep, size_t least) {
     uintptr_t from = PAGE_UP(cell_release_mark(c) + 1);
     uintptr_t end = (uintptr_t)cell_next(c);
     uintptr_t to = PAGE_DOWN(end - (keep < end - from ? keep : end - from));
-    if (to <= from || (!WEE_EXTRA_ASSERTIONS && *cell_release_mark(c) == mark_of(c)))
+    if (to < from + least || (!WEE_EXTRA_ASSERTIONS && *cell_release_mark(c) == mark_of(c)))
         return 0;
     wee_backend_release((void *)from, to - from);
     if (WEE_EXTRA_ASSERTIONS)
@@ -148,11 +164,11 @@ void wee_zero_taken_locked(heap *h, char *from, char *to) {
         h->zero_from = hi;
 }
 
-size_t wee_release_locked(heap *h, size_t pad) {
+size_t wee_release_locked(heap *h, size_t pad, size_t least) {
     size_t bytes = 0;
-    for (size_t k = list_index(WEE_PAGE_BYTES + CELL_MIN); k < LIST_COUNT; k++)
+    for (size_t k = list_index(least + CELL_MIN); k < LIST_COUNT; k++)
         for (cell *c = h->lists[k]; c; c = cell_links(c)->next) {
-            size_t n = release_cell(c, cell_next(c) == h->sentinel ? pad : 0);
+            size_t n = release_cell(c, cell_next(c) == h->sentinel ? pad : 0, least);
             bytes += n;
             if (!WEE_EXTRA_ASSERTIONS && n > h->zero_to - h->zero_from) {
                 h->zero_from = PAGE_UP(cell_release_mark(c) + 1);
@@ -173,7 +189,7 @@ void wee_release_freed_locked(heap *h, size_t freed) {
     if (decay == 0 || dirty >= DIRTY_MAX ||
         (h->stats.deallocs % DECAY_EVERY == 0 &&
          wee_backend_clock_ms() - h->released_ms >= (uint64_t)decay))
-        wee_release_locked(h, 0);
+        wee_release_locked(h, 0, decay ? RELEASE_LEAST : WEE_PAGE_BYTES);
 }
 
 #else

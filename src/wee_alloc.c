@@ -279,7 +279,7 @@ int wee_heap_trim(wee_heap *wh, size_t pad) {
 #if WEE_RELEASES
     heap *h = heap_of(wh);
     heap_lock(h);
-    size_t released = wee_release_locked(h, pad);
+    size_t released = wee_release_locked(h, pad, WEE_PAGE_BYTES);
     heap_unlock(h);
     return released != 0;
 #else
