@@ -11,6 +11,7 @@
  * initial-exec TLS, which never allocates.
  */
 #include <pthread.h>
+#include <string.h>
 
 #include "cache.h"
 #include "wee_alloc.h"
@@ -140,4 +141,21 @@ void wee_cache_flush(void) {
     if (cache.state == CACHE_OPEN)
         for (size_t k = 0; k < CACHE_BINS; k++)
             cache_trim(k, 0);
+}
+
+void *wee_cache_resize(void *block, size_t size, size_t new_size) {
+    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
+    size_t n = new_size <= CACHE_MAX ? cache_bin(new_size) : CACHE_BINS;
+    if (k >= CACHE_TOP || n >= CACHE_TOP || cache.state != CACHE_OPEN)
+        return NULL;
+    if (k == n)
+        return block;
+    void *moved = wee_cache_take(new_size);
+    if (!moved)
+        return NULL;
+    size_t keep = wee_heap_usable_size(wee_default_heap(), block, size, GRANULE);
+    memcpy(moved, block, keep < new_size ? keep : new_size);
+    if (!wee_cache_keep(block, size))
+        wee_dealloc(block, size, GRANULE);
+    return moved;
 }

@@ -33,6 +33,12 @@ void *wee_cache_take(size_t size);
 int wee_cache_keep(void *block, size_t size);
 /* Gives every block of this thread's cache back to the heap. */
 void wee_cache_flush(void);
+/* realloc of `block` (16-aligned, of `size` bytes with a word in front) to
+ * `new_size` when this thread's cache serves both sizes: the block itself
+ * when both round to the same bin, else a block from the cache holding the
+ * contents, the old one kept in the cache. NULL when the cache does not
+ * serve them (the caller goes to the heap). */
+void *wee_cache_resize(void *block, size_t size, size_t new_size);
 #else
 static inline void *wee_cache_take(size_t size) {
     (void)size;
@@ -44,6 +50,12 @@ static inline int wee_cache_keep(void *block, size_t size) {
     return 0;
 }
 static inline void wee_cache_flush(void) {}
+static inline void *wee_cache_resize(void *block, size_t size, size_t new_size) {
+    (void)block;
+    (void)size;
+    (void)new_size;
+    return NULL;
+}
 #endif
 
 #endif /* WEE_SHIM_CACHE_H */

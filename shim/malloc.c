@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -119,8 +120,9 @@ WEE_API void *realloc(void *ptr, size_t size) {
     if (!ptr)
         return shim_alloc(size, SHIM_ALIGN);
     size_t word = ((size_t *)ptr)[-1];
-    void *moved =
-        wee_heap_realloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word), size);
+    void *moved = word & ALIGNED ? NULL : wee_cache_resize(ptr, word, size);
+    if (!moved)
+        moved = wee_heap_realloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word), size);
     return shim_user(moved, size | (word & ALIGNED));
 }
 
@@ -157,9 +159,22 @@ WEE_API void *pvalloc(size_t size) {
     return shim_aligned(page, size);
 }
 
+/* The default heap, looked up once: malloc_usable_size is then a load and a
+ * tail call. */
+static _Atomic(wee_heap *) usable_heap;
+
+__attribute__((noinline, cold)) static wee_heap *usable_heap_first(void) {
+    wee_heap *h = wee_default_heap();
+    atomic_store_explicit(&usable_heap, h, memory_order_relaxed);
+    return h;
+}
+
 WEE_API size_t malloc_usable_size(void *ptr) {
     if (!ptr)
         return 0;
     size_t word = ((size_t *)ptr)[-1];
-    return wee_heap_usable_size(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word));
+    wee_heap *h = atomic_load_explicit(&usable_heap, memory_order_relaxed);
+    if (!h)
+        h = usable_heap_first();
+    return wee_heap_usable_size(h, ptr, word & ~ALIGNED, shim_align(word));
 }
