@@ -51,16 +51,13 @@ static __thread thread_cache cache __attribute__((tls_model("initial-exec")));
 static pthread_key_t cache_key;
 static int key_ready; /* written once by the constructor, before any thread */
 
-/* Frees bin k's blocks after the first `keep`. */
+/* Frees bin k's blocks after the first `keep`, under one heap lock. */
 static void cache_trim(size_t k, size_t keep) {
     void **last = (void **)&cache.bins[k];
     for (size_t i = 0; i < keep; i++)
         last = *last;
-    for (void **b = *last, **next; b; b = next) {
-        next = *b;
-        cache.bytes -= k * GRANULE;
-        wee_dealloc(b, k * GRANULE - WORD, GRANULE);
-    }
+    cache.bytes -= (cache.held[k] - keep) * k * GRANULE;
+    wee_heap_dealloc_many(wee_default_heap(), *last, k * GRANULE - WORD, GRANULE);
     *last = NULL;
     cache.held[k] = (unsigned char)keep;
 }
@@ -100,17 +97,16 @@ void *wee_cache_take(size_t size) {
     if (k >= CACHE_TOP || !cache_open())
         return NULL;
     void **block = cache.bins[k];
-    if (!block) {
-        size_t n = CACHE_HOLD / 2, got = 0;
-        for (; got < n; got++) {
-            void **b = wee_alloc(k * GRANULE - WORD, GRANULE);
-            if (!b)
-                break;
-            *b = block;
-            block = b;
-        }
+    if (!block) { /* a refill, under one heap lock */
+        void *fresh[32];
+        size_t got = wee_heap_alloc_many(wee_default_heap(), k * GRANULE - WORD, GRANULE, fresh,
+                                         CACHE_HOLD / 2);
         if (!got)
             return NULL;
+        for (size_t i = got; i-- > 0;) {
+            *(void **)fresh[i] = block;
+            block = fresh[i];
+        }
         cache.held[k] = (unsigned char)got;
         cache.bytes += got * k * GRANULE;
     }

@@ -128,31 +128,91 @@ void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
     return block ? block + pad : NULL;
 }
 
+/* Before the lock: unmaps a large block (returns 1), or clears a cell's
+ * release mark, since its pages hold data now. */
+static int dealloc_unlocked(heap *h, char *block, size_t bytes, size_t align) {
+#if WEE_RELEASES
+    cell *c = cell_of(block);
+    if (!block_class(bytes, align)) {
+        if (cell_is_mapped(c)) {
+            wee_large_free(h, c);
+            return 1;
+        }
+        if (cell_size(c) >= CELL_HEADER + 3 * WEE_WORD)
+            *cell_release_mark(c) = 0;
+    }
+#else
+    (void)h, (void)block, (void)bytes, (void)align;
+#endif
+    return 0;
+}
+
+/* Frees a block that is not large, and lets the decay see what the cells
+ * got back. */
+static void dealloc_locked(heap *h, char *block, size_t bytes, size_t align) {
+#if WEE_RELEASES
+    size_t cells = h->stats.live_bytes - h->slot_bytes + h->run_bytes;
+    block_free_locked(h, block, bytes, align);
+    cells -= h->stats.live_bytes - h->slot_bytes + h->run_bytes;
+    if (cells)
+        wee_release_freed_locked(h, cells);
+#else
+    block_free_locked(h, block, bytes, align);
+#endif
+}
+
 void wee_heap_dealloc(wee_heap *wh, void *ptr, size_t size, size_t align) {
     if (!ptr)
         return;
     heap *h = heap_of(wh);
     size_t pad = align_pad(align);
+    if (dealloc_unlocked(h, (char *)ptr - pad, size + pad, align))
+        return;
+    heap_lock(h);
+    dealloc_locked(h, (char *)ptr - pad, size + pad, align);
+    heap_unlock(h);
+}
+
+size_t wee_heap_alloc_many(wee_heap *wh, size_t size, size_t align, void **out, size_t n) {
+    if (size > WEE_BYTES_MAX || !align_valid(align))
+        return 0;
+    heap *h = heap_of(wh);
+    size_t pad = align_pad(align), got = 0;
 #if WEE_RELEASES
-    cell *c = cell_of((char *)ptr - pad);
-    if (!block_class(size + pad, align)) {
-        if (cell_is_mapped(c)) {
-            wee_large_free(h, c);
-            return;
-        }
-        if (cell_size(c) >= CELL_HEADER + 3 * WEE_WORD)
-            *cell_release_mark(c) = 0; /* its pages hold data now */
+    if (large_wanted(h, size + pad, align)) {
+        while (got < n && (out[got] = wee_heap_alloc(wh, size, align)) != NULL)
+            got++;
+        return got;
     }
-    heap_lock(h);
-    size_t cells = h->stats.live_bytes - h->slot_bytes + h->run_bytes;
-    block_free_locked(h, (char *)ptr - pad, size + pad, align);
-    cells -= h->stats.live_bytes - h->slot_bytes + h->run_bytes;
-    if (cells)
-        wee_release_freed_locked(h, cells);
-#else
-    heap_lock(h);
-    block_free_locked(h, (char *)ptr - pad, size + pad, align);
 #endif
+    heap_lock(h);
+    for (; got < n; got++) {
+        char *block = block_alloc_locked(h, size + pad, align);
+        if (!block)
+            break;
+        out[got] = block + pad;
+    }
+    heap_unlock(h);
+    return got;
+}
+
+void wee_heap_dealloc_many(wee_heap *wh, void *first, size_t size, size_t align) {
+    heap *h = heap_of(wh);
+    size_t pad = align_pad(align);
+    heap_lock(h);
+    for (void *ptr = first, *next; ptr; ptr = next) {
+        next = *(void **)ptr;
+        char *block = (char *)ptr - pad;
+        if (WEE_RELEASES && !block_class(size + pad, align) && cell_is_allocated(cell_of(block)) &&
+            cell_is_last(cell_of(block))) { /* large: unmapped without the lock */
+            heap_unlock(h);
+            dealloc_unlocked(h, block, size + pad, align);
+            heap_lock(h);
+            continue;
+        }
+        dealloc_unlocked(h, block, size + pad, align);
+        dealloc_locked(h, block, size + pad, align);
+    }
     heap_unlock(h);
 }
 
