@@ -97,13 +97,15 @@ WEE_API void wee_heap_dealloc(wee_heap *h, void *ptr, size_t size, size_t align)
 
 /**
  * Allocates up to `n` blocks of `size` bytes aligned to `align` from heap
- * `h` under one lock, into out[0..]. Returns how many it allocated: fewer
+ * `h` under one lock (one lock per block in the smallest build, WEE_TINY),
+ * into out[0..]. Returns how many it allocated: fewer
  * than `n` when memory ran out (0 for a bad size or alignment).
  */
 WEE_API size_t wee_heap_alloc_many(wee_heap *h, size_t size, size_t align, void **out, size_t n);
 
 /**
- * Returns to heap `h`, under one lock, the blocks of the list that starts
+ * Returns to heap `h`, under one lock (one per block in WEE_TINY builds),
+ * the blocks of the list that starts
  * at `first`: each block's first word holds the next, NULL ends the list.
  * Every block must have been allocated with `size` and `align` (as for
  * wee_heap_dealloc()); `first` may be NULL.

@@ -173,6 +173,23 @@ void wee_heap_dealloc(wee_heap *wh, void *ptr, size_t size, size_t align) {
     heap_unlock(h);
 }
 
+#if WEE_TINY
+/* The smallest build: a lock per block, so that allocation and freeing
+ * stay inline in their one caller each. */
+size_t wee_heap_alloc_many(wee_heap *wh, size_t size, size_t align, void **out, size_t n) {
+    size_t got = 0;
+    while (got < n && (out[got] = wee_heap_alloc(wh, size, align)) != NULL)
+        got++;
+    return got;
+}
+
+void wee_heap_dealloc_many(wee_heap *wh, void *first, size_t size, size_t align) {
+    for (void *ptr = first, *next; ptr; ptr = next) {
+        next = *(void **)ptr;
+        wee_heap_dealloc(wh, ptr, size, align);
+    }
+}
+#else
 size_t wee_heap_alloc_many(wee_heap *wh, size_t size, size_t align, void **out, size_t n) {
     if (size > WEE_BYTES_MAX || !align_valid(align))
         return 0;
@@ -215,6 +232,7 @@ void wee_heap_dealloc_many(wee_heap *wh, void *first, size_t size, size_t align)
     }
     heap_unlock(h);
 }
+#endif
 
 #if WEE_RELEASES
 /* Realloc of a large block: remapped while it stays large enough, else
