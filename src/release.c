@@ -156,12 +156,14 @@ static size_t release_cell(cell *c, size_t keep, size_t least) {
 
 void wee_zero_taken_locked(heap *h, char *from, char *to) {
     uintptr_t lo = PAGE_DOWN(from), hi = PAGE_UP(to + CELL_MIN + WEE_WORD);
-    if (hi <= h->zero_from || lo >= h->zero_to)
+    uintptr_t zf = h->zero_from, zt = h->zero_to;
+    if (hi <= zf || lo >= zt)
         return;
-    if (lo - h->zero_from >= h->zero_to - hi || lo <= h->zero_from)
-        h->zero_to = lo > h->zero_from ? lo : h->zero_from; /* keep the part below */
+    uintptr_t below = lo > zf ? lo - zf : 0, above = zt > hi ? zt - hi : 0;
+    if (above >= below) /* keep the larger part: above, or none */
+        h->zero_from = above ? hi : zt;
     else
-        h->zero_from = hi;
+        h->zero_to = lo;
 }
 
 size_t wee_release_locked(heap *h, size_t pad, size_t least) {

@@ -172,6 +172,16 @@ static void decay_zero_releases_at_once(void **state) {
     assert_true(all_zero(z, 32 * MIB));
     memset(z, 0xcd, 32 * MIB);
     wee_heap_dealloc(&h, z, 32 * MIB, 16);
+    /* two zeroed blocks carved one after the other from released pages:
+     * the second is known zero too */
+    released = resident();
+    unsigned char *z1 = wee_heap_alloc_zeroed(&h, 8 * MIB, 16);
+    unsigned char *z2 = wee_heap_alloc_zeroed(&h, 8 * MIB, 16);
+    if (!WEE_EXTRA_ASSERTIONS)
+        assert_true(resident() < released + 2 * MIB);
+    assert_true(all_zero(z1, 8 * MIB) && all_zero(z2, 8 * MIB));
+    wee_heap_dealloc(&h, z1, 8 * MIB, 16);
+    wee_heap_dealloc(&h, z2, 8 * MIB, 16);
     z = wee_heap_alloc_zeroed(&h, 5 * MIB + 123, 16);
     assert_true(all_zero(z, 5 * MIB + 123));
     wee_heap_dealloc(&h, z, 5 * MIB + 123, 16);
