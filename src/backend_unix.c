@@ -14,6 +14,7 @@
  * with madvise(MADV_DONTNEED) and stay reserved.
  */
 #define _GNU_SOURCE /* mremap */
+#include <errno.h>
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
@@ -98,7 +99,12 @@ void *wee_backend_map(size_t bytes) {
     return p == MAP_FAILED ? NULL : p;
 }
 
-void wee_backend_unmap(void *base, size_t bytes) { munmap(base, bytes); }
+/* free() leaves errno alone: so do the calls it can reach. */
+void wee_backend_unmap(void *base, size_t bytes) {
+    int saved = errno;
+    munmap(base, bytes);
+    errno = saved;
+}
 
 /* mremap moves the pages, not their contents; elsewhere a shrink unmaps the
  * tail and a growth copies. */
@@ -124,7 +130,11 @@ void *wee_backend_remap(void *base, size_t old_bytes, size_t new_bytes) {
 /* MADV_DONTNEED rather than MADV_FREE: the pages leave the resident set at
  * once (MADV_FREE leaves them counted until the system runs short), and they
  * read as zero afterwards, which calloc relies on. */
-void wee_backend_release(void *addr, size_t bytes) { madvise(addr, bytes, MADV_DONTNEED); }
+void wee_backend_release(void *addr, size_t bytes) {
+    int saved = errno;
+    madvise(addr, bytes, MADV_DONTNEED);
+    errno = saved;
+}
 
 uint64_t wee_backend_clock_ms(void) {
     struct timespec t;
