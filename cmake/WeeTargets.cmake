@@ -23,7 +23,8 @@ function(wee_core_objects target backend)
   endif()
   set(src ${PROJECT_SOURCE_DIR}/src)
   add_library(${target} OBJECT
-    ${src}/check.c ${src}/free_list.c ${src}/misuse.c ${src}/run.c ${src}/walk.c ${src}/wee_alloc.c
+    ${src}/check.c ${src}/free_list.c ${src}/misuse.c ${src}/release.c ${src}/run.c ${src}/walk.c
+    ${src}/wee_alloc.c
     ${src}/backend_${backend}.c ${src}/report_${WEE_REPORT}.c)
   target_include_directories(${target}
     PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
@@ -36,7 +37,8 @@ function(wee_core_objects target backend)
     WEE_VALGRIND=$<BOOL:${WEE_USE_VALGRIND}>
     WEE_SINGLE_THREADED=$<NOT:$<BOOL:${WEE_THREADS}>>
     WEE_PAGE_BYTES=${WEE_PAGE_BYTES}
-    WEE_STATIC_BYTES=${ARG_STATIC_BYTES})
+    WEE_STATIC_BYTES=${ARG_STATIC_BYTES}
+    WEE_BACKEND_RELEASES=$<STREQUAL:${backend},unix>)
   set_target_properties(${target} PROPERTIES
     POSITION_INDEPENDENT_CODE ${WEE_PIC} C_VISIBILITY_PRESET hidden)
   wee_warnings(${target})
@@ -64,7 +66,8 @@ function(wee_shim_objects target core prefixed)
     $<TARGET_PROPERTY:${core},COMPILE_DEFINITIONS> WEE_SHIM_CACHE=$<BOOL:${cache}>)
   if(prefixed)
     foreach(name malloc free calloc realloc reallocarray posix_memalign aligned_alloc memalign
-                 valloc pvalloc malloc_usable_size mallinfo mallinfo2 malloc_stats malloc_info)
+                 valloc pvalloc malloc_usable_size mallinfo mallinfo2 malloc_stats malloc_info
+                 malloc_trim)
       target_compile_definitions(${target} PRIVATE ${name}=wee_shim_${name})
     endforeach()
   endif()

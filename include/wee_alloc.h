@@ -33,12 +33,14 @@ extern "C" {
 #endif
 
 /** Size of the opaque heap state, in pointer-sized words. */
-#define WEE_HEAP_WORDS 192
+#define WEE_HEAP_WORDS 256
 
 /**
  * A heap: independent size classes and free lists drawing pages from the
- * backend. Its contents are private. Pages a heap took are never handed back
- * to the backend, so a heap should live as long as the program.
+ * backend. Its contents are private. A heap's regions are never handed back
+ * to the backend (on unix their free pages are released to the system, and
+ * large blocks are mappings of their own, unmapped when freed), so a heap
+ * should live as long as the program.
  */
 typedef struct wee_heap {
     void *opaque[WEE_HEAP_WORDS];
@@ -55,19 +57,20 @@ typedef struct wee_heap {
  * out, rounded up to their slot or cell size (a cell with its header).
  */
 typedef struct wee_stats {
-    size_t backend_bytes; /**< bytes taken from the backend, in total */
+    size_t backend_bytes; /**< bytes held from the backend: regions, and large blocks' mappings */
     size_t regions;       /**< separate memory regions (adjacent grows merge) */
     size_t live_bytes;    /**< bytes of blocks currently handed out */
     size_t peak_bytes;    /**< largest value live_bytes has had */
     size_t allocs;        /**< successful allocations */
     size_t deallocs;      /**< deallocations */
     size_t failures;      /**< allocations that returned NULL */
-    /** bytes given back to the system (0 where the backend cannot) */
+    /** bytes of free heap pages given back to the system, in all (0 where the backend
+     *  cannot); they stay in backend_bytes, reserved for the heap */
     size_t released_bytes;
     /* The counters below are kept by builds with WEE_INTROSPECT (the
      * default, except in the smallest build, MinSizeRel/WEE_TINY on wasm32,
      * where they stay 0). */
-    size_t held_peak_bytes;   /**< largest value backend_bytes - released_bytes has had */
+    size_t held_peak_bytes;   /**< largest value backend_bytes has had */
     size_t requested_bytes;   /**< bytes asked for, of the blocks handed out now */
     size_t requested_peak;    /**< largest value requested_bytes has had */
     size_t reallocs_in_place; /**< reallocations that kept their block */
@@ -75,6 +78,8 @@ typedef struct wee_stats {
     size_t run_bytes;         /**< bytes of the runs that hold small blocks, headers included */
     size_t slot_bytes;        /**< bytes of small blocks handed out (also in live_bytes) */
     size_t slot_free_bytes;   /**< bytes of small blocks free in the runs */
+    size_t mapped_blocks;     /**< large blocks that are mappings of their own (unix) */
+    size_t mapped_bytes;      /**< their mappings' bytes (in backend_bytes and live_bytes) */
 } wee_stats;
 
 /** The process-wide heap behind wee_alloc() and the malloc shim. */
@@ -141,6 +146,47 @@ WEE_API void *wee_heap_realloc(wee_heap *h, void *ptr, size_t old_size, size_t a
  */
 WEE_API size_t wee_heap_usable_size(wee_heap *h, const void *ptr, size_t size, size_t align);
 
+/**
+ * wee_heap_alloc() of a block that reads as zero. Memory known to be zero
+ * already (a large block's fresh mapping) is not cleared again. Returns NULL
+ * as wee_heap_alloc() does.
+ */
+WEE_API void *wee_heap_alloc_zeroed(wee_heap *h, size_t size, size_t align);
+
+/**
+ * Gives the whole free pages inside heap `h` back to the system now, but
+ * `pad` bytes at the end of its newest region, like glibc's malloc_trim().
+ * They stay reserved for the heap and read as zero when used again. Returns 1
+ * when some memory was released, 0 otherwise (always 0 where the backend
+ * cannot give memory back: wasm32, the static backend).
+ */
+WEE_API int wee_heap_trim(wee_heap *h, size_t pad);
+
+/** Options for wee_heap_set_option(). */
+enum wee_option {
+    /**
+     * Milliseconds free pages stay in the heap before they are given back
+     * (checked every 64 deallocations; 0: at once, on every free that leaves
+     * a whole page free). Default 1000. Free memory beyond 16 MiB since the
+     * last release is given back at once whatever the decay.
+     */
+    WEE_OPTION_DECAY_MS = 1,
+    /**
+     * Blocks of at least this many bytes (above 512 bytes, alignment up to
+     * a page) get a mapping of their own, unmapped when freed. Default
+     * 128 KiB, rising to the size of each large block freed (up to 32 MiB on
+     * 64-bit systems); setting it fixes it.
+     */
+    WEE_OPTION_MMAP_THRESHOLD = 2
+};
+
+/**
+ * Sets `option` (enum wee_option) of heap `h` to `value`. Returns 1 when the
+ * build has the option, 0 when it has not (the backend cannot give memory
+ * back) or the option is unknown.
+ */
+WEE_API int wee_heap_set_option(wee_heap *h, int option, size_t value);
+
 /** Copies heap `h`'s counters into `*out`. */
 WEE_API void wee_heap_stats(wee_heap *h, wee_stats *out);
 
@@ -164,9 +210,9 @@ typedef int (*wee_walk_fn)(const wee_block_info *block, void *ctx);
  * its cell, the cell header left out. Headers, runs' headers and their
  * unused tails, and region ends are not blocks. So every live allocation
  * lies inside exactly one visited block that is in use, visited blocks
- * never overlap, and their sizes add up to less than backend_bytes -
- * released_bytes. A block that a thread cache of the malloc shim holds is
- * in use as far as the heap knows, and is visited as in use.
+ * never overlap, and their sizes add up to less than backend_bytes. Large
+ * blocks that are mappings of their own (unix) come after the regions. A block that a thread cache
+ * of the malloc shim holds is in use as far as the heap knows, and is visited as in use.
  *
  * The walk holds the heap's lock throughout, allocates nothing, and is
  * safe while other threads use the heap (they wait). `fn` must not

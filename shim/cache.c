@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cache.h"
@@ -274,4 +275,26 @@ void wee_cache_counts(size_t *hits, size_t *held_blocks, size_t *held_bytes) {
     *hits = sum;
     *held_blocks = blocks;
     *held_bytes = cache.bytes;
+}
+
+void wee_cache_flush(void) {
+    if (cache.state == CACHE_OPEN)
+        for (size_t k = 0; k < CACHE_BINS; k++)
+            cache_trim(k, 0);
+}
+
+void *wee_cache_resize(void *block, size_t size, size_t new_size) {
+    size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
+    size_t n = new_size <= CACHE_MAX ? cache_bin(new_size) : CACHE_BINS;
+    if (k >= CACHE_TOP || n >= CACHE_TOP || cache.state != CACHE_OPEN)
+        return NULL;
+    if (k == n)
+        return block;
+    void *moved = wee_cache_take(new_size);
+    if (!moved)
+        return NULL;
+    size_t keep = wee_heap_usable_size(wee_default_heap(), block, size, GRANULE);
+    memcpy(moved, block, keep < new_size ? keep : new_size);
+    wee_cache_free(block, size);
+    return moved;
 }

@@ -36,6 +36,14 @@ void wee_cache_free(void *block, size_t size);
  * bytes the calling thread's cache holds (each block counted by its bin's
  * size, the word in front included). */
 void wee_cache_counts(size_t *hits, size_t *held_blocks, size_t *held_bytes);
+/* Gives every block of this thread's cache back to the heap. */
+void wee_cache_flush(void);
+/* realloc of `block` (16-aligned, of `size` bytes with a word in front) to
+ * `new_size` when this thread's cache serves both sizes: the block itself
+ * when both round to the same bin, else a block from the cache holding the
+ * contents, the old one kept in the cache. NULL when the cache does not
+ * serve them (the caller goes to the heap). */
+void *wee_cache_resize(void *block, size_t size, size_t new_size);
 #else
 static inline void *wee_cache_take(size_t size) {
     (void)size;
@@ -46,6 +54,13 @@ static inline void wee_cache_free(void *block, size_t size) {
 }
 static inline void wee_cache_counts(size_t *hits, size_t *held_blocks, size_t *held_bytes) {
     *hits = *held_blocks = *held_bytes = 0;
+}
+static inline void wee_cache_flush(void) {}
+static inline void *wee_cache_resize(void *block, size_t size, size_t new_size) {
+    (void)block;
+    (void)size;
+    (void)new_size;
+    return NULL;
 }
 #endif
 

@@ -11,7 +11,8 @@
  * caller's FILE, as glibc's does, after the walk.
  *
  * Figures (docs/USAGE.md, "The summary at exit"):
- *   memory from the system  backend_bytes - released_bytes, now and at peak
+ *   memory from the system  backend_bytes (regions and large blocks' mappings,
+ *                           released pages included), now and at peak
  *   live / peak, requested  the sizes callers asked the heap for
  *   live / peak, with overhead  the blocks handed out: slot or cell size
  *   free in small runs      free slots (slot_free_bytes)
@@ -76,7 +77,7 @@ static void view_take(heap_view *v) {
     wee_heap_walk(wee_default_heap(), view_block, v);
     wee_heap_stats(wee_default_heap(), &v->s);
     wee_cache_counts(&v->cache_hits, &v->cache_blocks, &v->cache_bytes);
-    v->held = v->s.backend_bytes - v->s.released_bytes;
+    v->held = v->s.backend_bytes;
     v->held_peak = v->s.held_peak_bytes > v->held ? v->s.held_peak_bytes : v->held;
     v->free_large_bytes =
         v->free_bytes > v->s.slot_free_bytes ? v->free_bytes - v->s.slot_free_bytes : 0;
@@ -241,6 +242,8 @@ static void summary_json(out *o, const heap_view *v) {
     json_field(o, "failures", v->s.failures);
     json_field(o, "regions", v->s.regions);
     json_field(o, "backend_bytes", v->s.backend_bytes);
+    json_field(o, "mapped_blocks", v->s.mapped_blocks);
+    json_field(o, "mapped_bytes", v->s.mapped_bytes);
     put_str(o, "}\n");
 }
 
@@ -261,18 +264,18 @@ void wee_shim_summary(int fd, int json) {
 #if defined(__GLIBC__)
 
 /* mallinfo2's fields with their glibc meanings, where this heap has them:
- * arena is the memory from the system, ordblks the free blocks and fordblks
- * their bytes, fsmblks the free small slots' bytes, uordblks the bytes
- * handed out (blocks with their overhead), usmblks the peak of those.
- * Nothing is mapped apart from the heap (hblks, hblkhd) and no free space
- * can be trimmed (keepcost): 0. */
+ * arena is the memory of the heap's regions, hblks and hblkhd the large
+ * blocks that are mappings of their own and their bytes, ordblks the free
+ * blocks and fordblks their bytes, fsmblks the free small slots' bytes,
+ * uordblks the bytes handed out (blocks with their overhead, large ones
+ * included, unlike glibc's), usmblks the peak of those. keepcost: 0. */
 static struct mallinfo2 view_mallinfo2(const heap_view *v) {
     struct mallinfo2 m = {0};
-    m.arena = v->held;
+    m.arena = v->held - v->s.mapped_bytes;
     m.ordblks = v->free_blocks;
     m.smblks = 0;
-    m.hblks = 0;
-    m.hblkhd = 0;
+    m.hblks = v->s.mapped_blocks;
+    m.hblkhd = v->s.mapped_bytes;
     m.usmblks = v->s.peak_bytes;
     m.fsmblks = v->s.slot_free_bytes;
     m.uordblks = v->s.live_bytes;
@@ -335,8 +338,8 @@ WEE_API void malloc_stats(void) {
     put_str(&o, "Total (incl. mmap):\n");
     stats_line(&o, "system bytes     = ", v.held);
     stats_line(&o, "in use bytes     = ", v.s.live_bytes);
-    stats_line(&o, "max mmap regions = ", 0);
-    stats_line(&o, "max mmap bytes   = ", 0);
+    stats_line(&o, "mmap regions     = ", v.s.mapped_blocks);
+    stats_line(&o, "mmap bytes       = ", v.s.mapped_bytes);
     write_all(2, o.buf, o.len);
 }
 
@@ -360,8 +363,9 @@ WEE_API int malloc_info(int options, FILE *fp) {
         fprintf(fp, "<total type=\"rest\" count=\"%zu\" size=\"%zu\"/>\n", v.free_blocks,
                 v.free_bytes);
         if (whole)
-            fprintf(fp, "<total type=\"mmap\" count=\"0\" size=\"0\"/>\n");
-        fprintf(fp, "<system type=\"current\" size=\"%zu\"/>\n", v.held);
+            fprintf(fp, "<total type=\"mmap\" count=\"%zu\" size=\"%zu\"/>\n", v.s.mapped_blocks,
+                    v.s.mapped_bytes);
+        fprintf(fp, "<system type=\"current\" size=\"%zu\"/>\n", v.held - v.s.mapped_bytes);
         fprintf(fp, "<system type=\"max\" size=\"%zu\"/>\n", v.held_peak);
         fprintf(fp, "<aspace type=\"total\" size=\"%zu\"/>\n", v.held);
         fprintf(fp, "<aspace type=\"mprotect\" size=\"%zu\"/>\n", v.held);

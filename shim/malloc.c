@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -96,6 +97,27 @@ WEE_API void free(void *ptr) {
         shim_dealloc(ptr, word);
 }
 
+#if WEE_BACKEND_RELEASES
+/* Blocks a thread cache serves hold old data; the heap clears only what may
+ * (a large block's fresh mapping is zero already). */
+WEE_API void *calloc(size_t count, size_t size) {
+    size_t total = shim_product(count, size);
+    size_t *user = wee_cache_take(total);
+    if (user)
+        memset(user, 0, total);
+    else
+        user = wee_heap_alloc_zeroed(wee_default_heap(), total, SHIM_ALIGN);
+    return shim_user(user, total);
+}
+
+/* glibc's malloc_trim: this thread's cache back to the heap, then every
+ * whole free page back to the system but `pad` bytes at the heap's top.
+ * 1 when memory was released. */
+WEE_API int malloc_trim(size_t pad) {
+    wee_cache_flush();
+    return wee_heap_trim(wee_default_heap(), pad);
+}
+#else
 WEE_API void *calloc(size_t count, size_t size) {
     size_t total = shim_product(count, size);
     void *ptr = shim_alloc(total, SHIM_ALIGN);
@@ -103,14 +125,16 @@ WEE_API void *calloc(size_t count, size_t size) {
         memset(ptr, 0, total);
     return ptr;
 }
+#endif
 
 /* A block aligned above 16 stays aligned to 32 at least, and keeps its mark. */
 WEE_API void *realloc(void *ptr, size_t size) {
     if (!ptr)
         return shim_alloc(size, SHIM_ALIGN);
     size_t word = ((size_t *)ptr)[-1];
-    void *moved =
-        wee_heap_realloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word), size);
+    void *moved = word & ALIGNED ? NULL : wee_cache_resize(ptr, word, size);
+    if (!moved)
+        moved = wee_heap_realloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word), size);
     return shim_user(moved, size | (word & ALIGNED));
 }
 
@@ -147,9 +171,22 @@ WEE_API void *pvalloc(size_t size) {
     return shim_aligned(page, size);
 }
 
+/* The default heap, looked up once: malloc_usable_size is then a load and a
+ * tail call. */
+static _Atomic(wee_heap *) usable_heap;
+
+__attribute__((noinline, cold)) static wee_heap *usable_heap_first(void) {
+    wee_heap *h = wee_default_heap();
+    atomic_store_explicit(&usable_heap, h, memory_order_relaxed);
+    return h;
+}
+
 WEE_API size_t malloc_usable_size(void *ptr) {
     if (!ptr)
         return 0;
     size_t word = ((size_t *)ptr)[-1];
-    return wee_heap_usable_size(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word));
+    wee_heap *h = atomic_load_explicit(&usable_heap, memory_order_relaxed);
+    if (!h)
+        h = usable_heap_first();
+    return wee_heap_usable_size(h, ptr, word & ~ALIGNED, shim_align(word));
 }

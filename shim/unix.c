@@ -48,7 +48,40 @@ static int stats_wanted(void) {
     return 1;
 }
 
+/* A size from the environment: decimal digits, optionally followed by k, m
+ * or g (powers of 1024). Returns 0 when `name` is unset or malformed. */
+static int env_size(const char *name, size_t *out) {
+    const char *s = getenv(name);
+    size_t value = 0, scale = 1;
+    if (!s || *s < '0' || *s > '9')
+        return 0;
+    for (; *s >= '0' && *s <= '9'; s++)
+        if (__builtin_mul_overflow(value, 10, &value) ||
+            __builtin_add_overflow(value, (size_t)(*s - '0'), &value))
+            return 0;
+    if (*s == 'k' || *s == 'K')
+        scale = (size_t)1 << 10;
+    else if (*s == 'm' || *s == 'M')
+        scale = (size_t)1 << 20;
+    else if (*s == 'g' || *s == 'G')
+        scale = (size_t)1 << 30;
+    if (*s && (s[1] || scale == 1))
+        return 0;
+    return !__builtin_mul_overflow(value, scale, out);
+}
+
+/* WEE_ALLOC_DECAY_MS and WEE_ALLOC_MMAP_THRESHOLD (docs/USAGE.md), read
+ * without allocating. */
+static void options_from_env(void) {
+    size_t value;
+    if (env_size("WEE_ALLOC_DECAY_MS", &value))
+        wee_heap_set_option(wee_default_heap(), WEE_OPTION_DECAY_MS, value);
+    if (env_size("WEE_ALLOC_MMAP_THRESHOLD", &value))
+        wee_heap_set_option(wee_default_heap(), WEE_OPTION_MMAP_THRESHOLD, value);
+}
+
 __attribute__((constructor)) static void shim_init(void) {
+    options_from_env();
     pthread_atfork(fork_prepare, fork_release, fork_release);
     if (stats_wanted())
         stats_fd = fcntl(2, F_DUPFD_CLOEXEC, 100);

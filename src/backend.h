@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Page size in bytes, set by the build for the chosen backend. */
 #ifndef WEE_PAGE_BYTES
@@ -36,6 +37,36 @@ _Static_assert(WEE_GROW_MIN_BYTES % WEE_PAGE_BYTES == 0, "grow minimum is whole 
  * a heap lock held. Never allocates through the heap.
  */
 void *wee_backend_grow(size_t bytes);
+
+/*
+ * Giving memory back (WEE_BACKEND_RELEASES, set by the build for backends
+ * that can: unix). Without it none of these exists and the core compiles
+ * out everything that would call them: memory.grow cannot shrink, and a
+ * static array has nothing to give back to.
+ */
+#ifndef WEE_BACKEND_RELEASES
+#define WEE_BACKEND_RELEASES 0
+#endif
+#if WEE_BACKEND_RELEASES
+/* A mapping of its own for one large block: `bytes` (a multiple of
+ * WEE_PAGE_BYTES) of zero-filled memory aligned to WEE_PAGE_BYTES, or NULL.
+ * Called without any lock held. */
+void *wee_backend_map(size_t bytes);
+/* Gives a mapping from wee_backend_map() (or _remap()) back, whole. */
+void wee_backend_unmap(void *base, size_t bytes);
+/* Resizes a mapping from `old_bytes` to `new_bytes` (multiples of
+ * WEE_PAGE_BYTES), keeping its contents; the memory added reads as zero.
+ * Returns its base, which may have moved, or NULL with the old mapping
+ * intact. */
+void *wee_backend_remap(void *base, size_t old_bytes, size_t new_bytes);
+/* Tells the system that the whole pages [addr, addr + bytes) hold nothing:
+ * they stay reserved and usable, read as zero afterwards, and stop counting
+ * in the process's resident memory. Called with a heap lock held. */
+void wee_backend_release(void *addr, size_t bytes);
+/* A monotonic clock in milliseconds, cheap enough to read every few dozen
+ * frees. */
+uint64_t wee_backend_clock_ms(void);
+#endif
 
 /* The heap lock. All-zero bits are the unlocked state, so zero-filled heaps
  * are ready to use. */

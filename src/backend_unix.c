@@ -8,11 +8,18 @@
  * adjacent and the heap extends one region instead of starting new ones.
  * When the reservation cannot be made or is used up, each grow is a mapping
  * of its own.
+ *
+ * Large blocks get mappings of their own (wee_backend_map), resized with
+ * mremap where the system has it; free pages inside the heap are released
+ * with madvise(MADV_DONTNEED) and stay reserved.
  */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* mremap */
+#include <errno.h>
 #include <sched.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "backend.h"
 
@@ -85,3 +92,57 @@ void wee_lock_acquire(wee_lock *lock) {
 void wee_lock_release(wee_lock *lock) {
     atomic_store_explicit(&lock->state, 0, memory_order_release);
 }
+
+#if WEE_BACKEND_RELEASES
+void *wee_backend_map(size_t bytes) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* free() leaves errno alone: so do the calls it can reach. */
+void wee_backend_unmap(void *base, size_t bytes) {
+    int saved = errno;
+    munmap(base, bytes);
+    errno = saved;
+}
+
+/* mremap moves the pages, not their contents; elsewhere a shrink unmaps the
+ * tail and a growth copies. */
+void *wee_backend_remap(void *base, size_t old_bytes, size_t new_bytes) {
+#ifdef MREMAP_MAYMOVE
+    void *p = mremap(base, old_bytes, new_bytes, MREMAP_MAYMOVE);
+    return p == MAP_FAILED ? NULL : p;
+#else
+    if (new_bytes <= old_bytes) {
+        if (new_bytes < old_bytes)
+            munmap((char *)base + new_bytes, old_bytes - new_bytes);
+        return base;
+    }
+    void *p = wee_backend_map(new_bytes);
+    if (p) {
+        memcpy(p, base, old_bytes);
+        munmap(base, old_bytes);
+    }
+    return p;
+#endif
+}
+
+/* MADV_DONTNEED rather than MADV_FREE: the pages leave the resident set at
+ * once (MADV_FREE leaves them counted until the system runs short), and they
+ * read as zero afterwards, which calloc relies on. */
+void wee_backend_release(void *addr, size_t bytes) {
+    int saved = errno;
+    madvise(addr, bytes, MADV_DONTNEED);
+    errno = saved;
+}
+
+uint64_t wee_backend_clock_ms(void) {
+    struct timespec t;
+#ifdef CLOCK_MONOTONIC_COARSE
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+#else
+    clock_gettime(CLOCK_MONOTONIC, &t);
+#endif
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+#endif

@@ -141,7 +141,7 @@ size_t wee_check_locked(heap *h, int full) {
     }
     bad += free_cells != listed;
     bad += walked > h->stats.backend_bytes;
-    bad += used != h->stats.live_bytes - h->slot_bytes + h->run_bytes;
+    bad += used != h->stats.live_bytes - h->slot_bytes + h->run_bytes - HEAP_MAPPED_BYTES(h);
     bad += h->stats.live_bytes > h->stats.peak_bytes;
     return bad;
 }

@@ -170,9 +170,8 @@ WEE_COLD static int heap_grow_locked(heap *h, size_t need) {
     if (!base)
         return 0;
     h->stats.backend_bytes += bytes;
-    if (WEE_INTROSPECT &&
-        h->stats.backend_bytes - h->stats.released_bytes > h->stats.held_peak_bytes)
-        h->stats.held_peak_bytes = h->stats.backend_bytes - h->stats.released_bytes;
+    if (WEE_INTROSPECT && h->stats.backend_bytes > h->stats.held_peak_bytes)
+        h->stats.held_peak_bytes = h->stats.backend_bytes;
     if (WEE_HARDEN || WEE_EXTRA_ASSERTIONS) {
         if (!h->lo || (uintptr_t)base < h->lo)
             h->lo = (uintptr_t)base;

@@ -45,6 +45,9 @@
 #ifndef WEE_HARDEN
 #define WEE_HARDEN 0
 #endif
+/* Large blocks in mappings of their own, and free pages given back to the
+ * system (release.c): only where the backend can (unix). */
+#define WEE_RELEASES WEE_BACKEND_RELEASES
 
 /* For paths that run once in many operations (growing the heap, making a
  * run), and for a search that several paths share: kept out of line so
@@ -121,6 +124,16 @@ typedef struct heap {
                                         perhaps when it is: cleared lazily) */
     cell *lists[LIST_COUNT];         /* free cells, doubly linked through cell_links() */
     uintptr_t lo, hi; /* lowest and highest address of any region (hardened builds) */
+#if WEE_RELEASES
+    struct large_links *large;    /* the large blocks, each a mapping of its own (release.c) */
+    atomic_size_t mmap_threshold; /* large blocks from this many bytes (0: the default) */
+    size_t mmap_fixed;            /* 1 when an option set the threshold: it stays */
+    size_t mapped_bytes;          /* bytes of large blocks' own mappings */
+    size_t decay_ms;              /* the decay plus one (0: the default) */
+    size_t dirty_bytes;           /* bytes freed to the cells since the last release */
+    uint64_t released_ms;         /* when free pages were last released */
+    uintptr_t zero_from, zero_to; /* released pages inside one free cell, untouched since */
+#endif
 } heap;
 
 _Static_assert(sizeof(heap) <= sizeof(wee_heap), "WEE_HEAP_WORDS holds the heap");
@@ -210,6 +223,55 @@ static inline void slot_set_next(void *s, void *next) {
 static inline run *run_of(const void *slot) {
     return (run *)((uintptr_t)slot & ~(uintptr_t)(RUN_BYTES - 1));
 }
+
+/* --- Giving memory back (release.c; WEE_RELEASES builds) --------------- */
+
+#if WEE_RELEASES
+/* At the base of each large block's mapping: the heap's list of large
+ * blocks, which wee_heap_walk() visits after the regions. */
+typedef struct large_links {
+    struct large_links *next, **pprev;
+    cell *block; /* the large block's cell header */
+} large_links;
+/* Blocks of at least this many bytes (pad included) are large. */
+size_t wee_large_threshold(heap *h);
+/* A large block is a mapping of its own that starts with a cell header
+ * tagged CELL_ALLOCATED | CELL_LAST, like a sentinel, which no block handed
+ * out from a region ever is: `next` is the mapping's end, `prev` its base.
+ * The cell code never sees such a cell. */
+static inline int cell_is_mapped(const cell *c) { return (c->next & CELL_TAGS) == CELL_TAGS; }
+/* Where a free cell of a page or more keeps the mark that its pages are
+ * released: its third data word, after the list links. */
+static inline uintptr_t *cell_release_mark(cell *c) {
+    return (uintptr_t *)(void *)(cell_links(c) + 1);
+}
+/* Whether a block of `bytes` (pad included) with `align` is large. */
+static inline int large_wanted(heap *h, size_t bytes, size_t align) {
+    return bytes > SMALL_MAX && align <= WEE_PAGE_BYTES && bytes >= wee_large_threshold(h);
+}
+/* A large block of `bytes` whose data plus one word is aligned to `align`
+ * (at most WEE_PAGE_BYTES): its cell's data, or NULL. Takes the lock. */
+char *wee_large_alloc(heap *h, size_t bytes, size_t align);
+/* Unmaps large block `c`. Takes the lock. */
+void wee_large_free(heap *h, cell *c);
+/* Resizes large block `c` to hold `bytes`: its cell's data, perhaps moved,
+ * or NULL with the block intact. Takes the lock. */
+char *wee_large_resize(heap *h, cell *c, size_t bytes);
+/* After a free that gave `freed` bytes back to the cells: releases the free
+ * pages when the decay says so. */
+void wee_release_freed_locked(heap *h, size_t freed);
+/* Memory [from, to) is handed out (or written): it leaves the known-zero
+ * range, with the page that holds the header and links of a cell that may
+ * follow it. */
+void wee_zero_taken_locked(heap *h, char *from, char *to);
+/* Releases the whole, aligned blocks of `unit` bytes (a power of two, a
+ * page or more) inside every free cell, but `pad` bytes at the top; returns
+ * how many bytes it released. */
+size_t wee_release_locked(heap *h, size_t pad, size_t unit);
+#define HEAP_MAPPED_BYTES(h) ((h)->mapped_bytes)
+#else
+#define HEAP_MAPPED_BYTES(h) ((size_t)0)
+#endif
 
 /* The default heap itself (wee_default_heap() returns it). */
 extern wee_heap wee_heap_default;

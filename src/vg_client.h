@@ -38,6 +38,8 @@
 #define WEE_VG_RESIZE(p, was, now) VALGRIND_RESIZEINPLACE_BLOCK((p), (was), (now), 0)
 #define WEE_VG_NOACCESS(p, bytes)  VALGRIND_MAKE_MEM_NOACCESS((p), (bytes))
 #define WEE_VG_UNDEFINED(p, bytes) VALGRIND_MAKE_MEM_UNDEFINED((p), (bytes))
+/* `bytes` at p hold what the program put there (moved along, or zero). */
+#define WEE_VG_DEFINED(p, bytes) VALGRIND_MAKE_MEM_DEFINED((p), (bytes))
 #else
 #define WEE_VG_RUNNING()           0
 #define WEE_VG_QUIET_BEGIN()       ((void)0)
@@ -47,6 +49,7 @@
 #define WEE_VG_RESIZE(p, was, now) ((void)(p), (void)(was), (void)(now))
 #define WEE_VG_NOACCESS(p, bytes)  ((void)(p), (void)(bytes))
 #define WEE_VG_UNDEFINED(p, bytes) ((void)(p), (void)(bytes))
+#define WEE_VG_DEFINED(p, bytes)   ((void)(p), (void)(bytes))
 #endif
 
 #endif /* WEE_VG_CLIENT_H */

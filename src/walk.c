@@ -8,6 +8,9 @@
  * than RUN_BYTES / WEE_GRANULE of them) and then visits the slots in
  * address order. Any other cell is visited as its data, after its header.
  *
+ * Large blocks, each a mapping of its own (release.c), come last, from the
+ * heap's list of them, each in use.
+ *
  * A run is told from other cells by its place and size (data one word below
  * a multiple of RUN_BYTES, RUN_BYTES long, or a granule more) and by the
  * heap's run mark in the word in front of its header (heap.h), which only
@@ -64,6 +67,14 @@ size_t wee_heap_walk(wee_heap *wh, wee_walk_fn fn, void *ctx) {
                 goto done;
         }
     }
+#if WEE_RELEASES
+    for (large_links *l = h->large; l; l = l->next) {
+        wee_block_info b = {cell_data(l->block), cell_size(l->block) - CELL_HEADER, 1};
+        visited++;
+        if (fn(&b, ctx))
+            goto done;
+    }
+#endif
 done:
     WEE_VG_QUIET_END();
     wee_lock_release(&h->lock);

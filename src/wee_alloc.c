@@ -84,13 +84,26 @@ __attribute__((always_inline)) static inline char *block_alloc_locked(heap *h, s
     size_t k = block_class(bytes, align), got;
     char *p;
     if (k) {
+#if WEE_RELEASES
+        int new_run = !h->runs[k];
+#endif
         p = wee_slot_alloc_locked(h, k);
         got = k * WEE_GRANULE;
         h->slot_bytes += p ? got : 0;
+#if WEE_RELEASES
+        if (p && new_run && h->zero_to > h->zero_from) {
+            cell *c = cell_of((char *)run_of(p) - WEE_WORD);
+            wee_zero_taken_locked(h, (char *)c, (char *)cell_next(c));
+        }
+#endif
     } else {
         cell *c = wee_cell_alloc_locked(h, cell_size_for(bytes), align);
         p = c ? cell_data(c) : NULL;
         got = c ? cell_size(c) : 0;
+#if WEE_RELEASES
+        if (c && h->zero_to > h->zero_from)
+            wee_zero_taken_locked(h, (char *)c, (char *)cell_next(c));
+#endif
     }
     if (!p) {
         h->stats.failures++;
@@ -98,6 +111,10 @@ __attribute__((always_inline)) static inline char *block_alloc_locked(heap *h, s
     }
     h->stats.allocs++;
     stats_grew(h, got);
+#if WEE_RELEASES
+    if (!k) /* memory freed and taken again needs no release */
+        h->dirty_bytes -= got < h->dirty_bytes ? got : h->dirty_bytes;
+#endif
     return p;
 }
 
@@ -174,6 +191,35 @@ static void vg_taken_back(char *ptr, size_t align) {
     WEE_VG_NOACCESS(ptr - align_pad(align), align_pad(align));
 }
 
+#if WEE_RELEASES
+/* A large block `ptr` (the caller's pointer, `size` bytes asked) was handed
+ * out: memcheck and the requested-bytes counter learn of it. */
+static void large_handed_out(heap *h, char *ptr, size_t size, size_t align) {
+    if (!WEE_INTROSPECT && !(WEE_VALGRIND && WEE_VG_RUNNING()))
+        return;
+    heap_lock(h);
+    vg_handed_out(ptr, size + align_pad(align), align);
+    stats_asked(h, size);
+    heap_unlock(h);
+}
+
+/* Whether block `ptr` of `size` bytes is a large block. */
+static int is_large(char *ptr, size_t size, size_t align) {
+    size_t pad = align_pad(align);
+    if (block_class(size + pad, align))
+        return 0;
+    WEE_VG_QUIET_BEGIN(); /* the header is no-access to the program */
+    int mapped = cell_is_mapped(cell_of(ptr - pad));
+    WEE_VG_QUIET_END();
+    return mapped;
+}
+#else
+static int is_large(char *ptr, size_t size, size_t align) {
+    (void)ptr, (void)size, (void)align;
+    return 0;
+}
+#endif
+
 void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
     heap *h = heap_of(wh);
     if (size > WEE_BYTES_MAX || !align_valid(align)) {
@@ -185,6 +231,15 @@ void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
         return NULL;
     }
     size_t pad = align_pad(align);
+#if WEE_RELEASES
+    if (large_wanted(h, size + pad, align)) {
+        char *large = wee_large_alloc(h, size + pad, align);
+        if (large) {
+            large_handed_out(h, large + pad, size, align);
+            return large + pad;
+        }
+    }
+#endif
     heap_lock(h);
     char *block = block_alloc_locked(h, size + pad, align);
     if (block) {
@@ -195,15 +250,54 @@ void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
     return block ? block + pad : NULL;
 }
 
+/* Unmaps block `ptr` (the caller's pointer, of `size` bytes) when it is a
+ * large block, without the heap's lock; returns whether it was. */
+static int large_dealloc(heap *h, char *ptr, size_t size, size_t align) {
+#if WEE_RELEASES
+    if (!is_large(ptr, size, align))
+        return 0;
+    cell *c = cell_of(ptr - align_pad(align));
+    if (WEE_INTROSPECT || WEE_VALGRIND) {
+        heap_lock(h);
+        vg_taken_back(ptr, align);
+        stats_asked(h, -size);
+        heap_unlock(h);
+    }
+    wee_large_free(h, c);
+    return 1;
+#else
+    (void)h, (void)ptr, (void)size, (void)align;
+    return 0;
+#endif
+}
+
+/* Frees a block that is not large, and lets the decay see what the cells
+ * got back. A cell's release mark (release.c) goes: its pages hold data. */
+static void dealloc_locked(heap *h, char *block, size_t bytes, size_t align) {
+#if WEE_RELEASES
+    if (!block_class(bytes, align) && cell_size(cell_of(block)) >= CELL_HEADER + 3 * WEE_WORD)
+        *cell_release_mark(cell_of(block)) = 0;
+    size_t cells = h->stats.live_bytes - h->slot_bytes + h->run_bytes;
+    block_free_locked(h, block, bytes, align);
+    cells -= h->stats.live_bytes - h->slot_bytes + h->run_bytes;
+    if (cells)
+        wee_release_freed_locked(h, cells);
+#else
+    block_free_locked(h, block, bytes, align);
+#endif
+}
+
 void wee_heap_dealloc(wee_heap *wh, void *ptr, size_t size, size_t align) {
     if (!ptr)
         return;
     heap *h = heap_of(wh);
     size_t pad = align_pad(align);
+    if (large_dealloc(h, ptr, size, align))
+        return;
     heap_lock(h);
     block_guard_locked(h, ptr, size + pad, align);
     vg_taken_back(ptr, align);
-    block_free_locked(h, (char *)ptr - pad, size + pad, align);
+    dealloc_locked(h, (char *)ptr - pad, size + pad, align);
     stats_asked(h, -size);
     heap_unlock(h);
 }
@@ -214,6 +308,13 @@ size_t wee_heap_alloc_many(wee_heap *wh, size_t size, size_t align, void **out, 
     heap *h = heap_of(wh);
     size_t pad = align_pad(align), n = 0;
     char *block;
+#if WEE_RELEASES
+    if (large_wanted(h, size + pad, align)) { /* each its own mapping */
+        while (n < count && (out[n] = wee_heap_alloc(wh, size, align)) != NULL)
+            n++;
+        return n;
+    }
+#endif
     heap_lock(h);
     for (; n < count && (block = block_alloc_locked(h, size + pad, align)) != NULL; n++) {
         out[n] = block + pad;
@@ -227,17 +328,70 @@ size_t wee_heap_alloc_many(wee_heap *wh, size_t size, size_t align, void **out, 
 void wee_heap_dealloc_many(wee_heap *wh, void *const *blocks, size_t count, size_t size,
                            size_t align) {
     heap *h = heap_of(wh);
-    size_t pad = align_pad(align);
-    heap_lock(h);
-    for (size_t i = 0; i < count; i++)
-        if (blocks[i]) {
-            block_guard_locked(h, blocks[i], size + pad, align);
-            vg_taken_back(blocks[i], align);
-            block_free_locked(h, (char *)blocks[i] - pad, size + pad, align);
+    size_t pad = align_pad(align), i = 0;
+    while (i < count) {
+        /* large blocks are unmapped without the lock, the rest under one */
+        for (; i < count && (!blocks[i] || large_dealloc(h, blocks[i], size, align)); i++)
+            ;
+        heap_lock(h);
+        for (; i < count; i++) {
+            char *ptr = blocks[i];
+            if (!ptr)
+                continue;
+            if (is_large(ptr, size, align))
+                break;
+            block_guard_locked(h, ptr, size + pad, align);
+            vg_taken_back(ptr, align);
+            dealloc_locked(h, ptr - pad, size + pad, align);
             stats_asked(h, -size);
         }
-    heap_unlock(h);
+        heap_unlock(h);
+    }
 }
+
+#if WEE_RELEASES
+/* Realloc of a large block: remapped while it stays large enough, else
+ * moved into the heap. */
+static void *large_realloc(wee_heap *wh, cell *c, void *ptr, size_t old_size, size_t align,
+                           size_t new_size) {
+    heap *h = heap_of(wh);
+    size_t pad = align_pad(align), bytes = new_size + pad, keep = wee_large_threshold(h);
+    if (bytes > SMALL_MAX && bytes >= (keep < 64 * 1024 ? keep : 64 * 1024)) {
+        char *data = wee_large_resize(h, c, bytes);
+        if (data && (WEE_INTROSPECT || WEE_VALGRIND)) {
+            heap_lock(h);
+            if (data + pad != (char *)ptr) { /* moved: the contents went along */
+                vg_taken_back(ptr, align);
+                vg_handed_out(data + pad, bytes, align);
+                WEE_VG_DEFINED(data + pad, old_size < new_size ? old_size : new_size);
+            } else {
+                WEE_VG_RESIZE(ptr, old_size, new_size);
+            }
+            if (WEE_INTROSPECT)
+                h->stats.reallocs_in_place += data + pad == (char *)ptr;
+            if (WEE_INTROSPECT)
+                h->stats.reallocs_moved += data + pad != (char *)ptr;
+            stats_asked(h, new_size - old_size);
+            heap_unlock(h);
+        }
+        return data ? data + pad : NULL;
+    }
+    WEE_VG_QUIET_BEGIN();
+    size_t usable = cell_size(c) - CELL_HEADER - pad;
+    WEE_VG_QUIET_END();
+    char *moved = wee_heap_alloc(wh, new_size, align);
+    if (moved) {
+        memcpy(moved, ptr, usable < new_size ? usable : new_size);
+        wee_heap_dealloc(wh, ptr, old_size, align);
+        if (WEE_INTROSPECT) {
+            heap_lock(h);
+            h->stats.reallocs_moved++;
+            heap_unlock(h);
+        }
+    }
+    return moved;
+}
+#endif
 
 void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, size_t new_size) {
     if (!ptr)
@@ -247,6 +401,10 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
         return WEE_INTROSPECT ? wee_heap_alloc(wh, new_size, align) : NULL; /* a failure */
     size_t pad = align_pad(align), bytes = new_size + pad, k = block_class(old_size + pad, align);
     char *block = (char *)ptr - pad;
+#if WEE_RELEASES
+    if (is_large(ptr, old_size, align))
+        return large_realloc(wh, cell_of(block), ptr, old_size, align, new_size);
+#endif
     if (k) {
         if (k == block_class(bytes, align)) {
             stats_kept(h, old_size, new_size);
@@ -273,6 +431,10 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
                     h->stats.reallocs_in_place++;
                     stats_asked(h, new_size - old_size);
                 }
+#if WEE_RELEASES
+                if (h->zero_to > h->zero_from)
+                    wee_zero_taken_locked(h, (char *)c, (char *)cell_next(c));
+#endif
             }
             heap_unlock(h);
             if (kept)
@@ -306,6 +468,95 @@ size_t wee_heap_usable_size(wee_heap *h, const void *ptr, size_t size, size_t al
     size_t usable = block_capacity((const char *)ptr - pad, size + pad, align) - pad;
     WEE_VG_QUIET_END();
     return usable;
+}
+
+#if WEE_RELEASES
+/* A cell: clears what may hold old data. Pages the heap released read as
+ * zero: of those, the ones inside the heap's known-zero range (release.c)
+ * are left alone, so that they stay out of the resident set. */
+static void *cell_alloc_zeroed(heap *h, size_t size, size_t align) {
+    size_t pad = align_pad(align);
+    heap_lock(h);
+    char *from = (char *)h->zero_from, *to = (char *)h->zero_to;
+    char *block = block_alloc_locked(h, size + pad, align);
+    if (block) {
+        vg_handed_out(block + pad, size + pad, align);
+        WEE_VG_DEFINED(block + pad, size); /* zero: cleared below, or known zero */
+        stats_asked(h, size);
+    }
+    heap_unlock(h);
+    if (!block)
+        return NULL;
+    char *p = block + pad, *end = p + size;
+    from = from > p ? from : p;
+    to = to < end ? to : end;
+    if (to <= from) {
+        memset(p, 0, size);
+    } else {
+        memset(p, 0, (size_t)(from - p));
+        memset(to, 0, (size_t)(end - to));
+    }
+    return p;
+}
+#endif
+
+void *wee_heap_alloc_zeroed(wee_heap *wh, size_t size, size_t align) {
+#if WEE_RELEASES
+    /* a large block is a fresh mapping: zero already */
+    size_t pad = align_pad(align);
+    if (size <= WEE_BYTES_MAX && align_valid(align)) {
+        if (large_wanted(heap_of(wh), size + pad, align)) {
+            char *large = wee_large_alloc(heap_of(wh), size + pad, align);
+            if (large) {
+                large_handed_out(heap_of(wh), large + pad, size, align);
+                WEE_VG_DEFINED(large + pad, size); /* a fresh mapping reads as zero */
+                return large + pad;
+            }
+        }
+        if (!block_class(size + pad, align) && size >= 2 * WEE_PAGE_BYTES)
+            return cell_alloc_zeroed(heap_of(wh), size, align);
+    }
+#endif
+    void *p = wee_heap_alloc(wh, size, align);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+int wee_heap_trim(wee_heap *wh, size_t pad) {
+#if WEE_RELEASES
+    heap *h = heap_of(wh);
+    heap_lock(h);
+    size_t released = wee_release_locked(h, pad, WEE_PAGE_BYTES);
+    heap_unlock(h);
+    return released != 0;
+#else
+    (void)wh;
+    (void)pad;
+    return 0;
+#endif
+}
+
+int wee_heap_set_option(wee_heap *wh, int option, size_t value) {
+#if WEE_RELEASES
+    heap *h = heap_of(wh);
+    int known = option == WEE_OPTION_DECAY_MS || option == WEE_OPTION_MMAP_THRESHOLD;
+    heap_lock(h);
+    if (option == WEE_OPTION_DECAY_MS) {
+        h->decay_ms = value < SIZE_MAX - 1 ? value + 1 : SIZE_MAX;
+    } else if (option == WEE_OPTION_MMAP_THRESHOLD) {
+        value = value > WEE_BYTES_MAX ? WEE_BYTES_MAX : value ? value : 1;
+        atomic_store_explicit(&h->mmap_threshold, value, memory_order_relaxed);
+        h->mmap_fixed = 1;
+    }
+    heap_unlock(h);
+    return known;
+#else
+    (void)wh;
+    (void)option;
+    (void)value;
+    return 0;
+#endif
 }
 
 void wee_heap_stats(wee_heap *wh, wee_stats *out) {

@@ -59,7 +59,8 @@ int main(void) {
     struct mallinfo during1 = mallinfo();
     CHECK(during.uordblks >= before.uordblks + BIG);
     CHECK(during.uordblks < before.uordblks + BIG + 4096);
-    CHECK(during.arena >= during.uordblks + during.fordblks);
+    CHECK(during.arena + during.hblkhd >= during.uordblks + during.fordblks);
+    CHECK(during.hblks == before.hblks + 1 && during.hblkhd >= before.hblkhd + BIG);
     CHECK(during.arena >= before.arena);
     CHECK(during.usmblks >= during.uordblks);
     CHECK((size_t)during1.uordblks >= (size_t)before1.uordblks + BIG);
@@ -67,8 +68,8 @@ int main(void) {
     free(p);
     struct mallinfo2 after = mallinfo2();
     CHECK(after.uordblks == before.uordblks);
-    CHECK(after.fordblks >= BIG);
-    CHECK(after.ordblks >= 1);
+    /* a block this large is a mapping of its own, gone back to the system */
+    CHECK(after.hblks == before.hblks && after.hblkhd == before.hblkhd);
     CHECK(after.arena == during.arena);
 
     char text[4096];
@@ -81,12 +82,13 @@ int main(void) {
     size_t xml_len = 0;
     FILE *f = open_memstream(&xml, &xml_len);
     CHECK(f != NULL);
+    struct mallinfo2 now = mallinfo2(); /* the stream's own allocation may grow the heap */
     CHECK(malloc_info(0, f) == 0);
     fclose(f);
     CHECK(xml && strncmp(xml, "<malloc version=\"1\">\n<heap nr=\"0\">\n", 35) == 0);
     CHECK(xml && strstr(xml, "</heap>\n") && strstr(xml, "</malloc>\n"));
     char want[64];
-    snprintf(want, sizeof want, "<system type=\"current\" size=\"%zu\"/>", after.arena);
+    snprintf(want, sizeof want, "<system type=\"current\" size=\"%zu\"/>", now.arena);
     CHECK(xml && strstr(xml, want));
     free(xml);
     errno = 0;
