@@ -273,7 +273,8 @@ static int large_dealloc(heap *h, char *ptr, size_t size, size_t align) {
 
 /* Frees a block that is not large, and lets the decay see what the cells
  * got back. A cell's release mark (release.c) goes: its pages hold data. */
-static void dealloc_locked(heap *h, char *block, size_t bytes, size_t align) {
+__attribute__((always_inline)) static inline void dealloc_locked(heap *h, char *block, size_t bytes,
+                                                                 size_t align) {
 #if WEE_RELEASES
     if (!block_class(bytes, align) && cell_size(cell_of(block)) >= CELL_HEADER + 3 * WEE_WORD)
         *cell_release_mark(cell_of(block)) = 0;
