@@ -203,19 +203,29 @@ static void large_handed_out(heap *h, char *ptr, size_t size, size_t align) {
     heap_unlock(h);
 }
 
-/* Whether block `ptr` of `size` bytes is a large block. */
-static int is_large(char *ptr, size_t size, size_t align) {
+/* Whether block `ptr` of `size` bytes is a large block: 1, or 0, or -1 for
+ * a pointer that only looks like one. Builds that check misuse look at the
+ * header only outside the heap's regions, where a block freed twice or a
+ * pointer into a block cannot pass for one, and make sure that the mapping
+ * the header names holds it. */
+static int is_large(heap *h, char *ptr, size_t size, size_t align) {
     size_t pad = align_pad(align);
-    if (block_class(size + pad, align))
+    char *block = ptr - pad;
+    if (block_class(size + pad, align) ||
+        ((WEE_HARDEN || WEE_EXTRA_ASSERTIONS) && (uintptr_t)block - h->lo < h->hi - h->lo))
         return 0;
     WEE_VG_QUIET_BEGIN(); /* the header is no-access to the program */
-    int mapped = cell_is_mapped(cell_of(ptr - pad));
+    cell *c = cell_of(block);
+    int mapped = cell_is_mapped(c);
+    if (mapped && (WEE_HARDEN || WEE_EXTRA_ASSERTIONS) &&
+        ((uintptr_t)c->prev % WEE_PAGE_BYTES != 0 || ((large_links *)(void *)c->prev)->block != c))
+        mapped = -1;
     WEE_VG_QUIET_END();
     return mapped;
 }
 #else
-static int is_large(char *ptr, size_t size, size_t align) {
-    (void)ptr, (void)size, (void)align;
+static int is_large(heap *h, char *ptr, size_t size, size_t align) {
+    (void)h, (void)ptr, (void)size, (void)align;
     return 0;
 }
 #endif
@@ -254,7 +264,12 @@ void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
  * large block, without the heap's lock; returns whether it was. */
 static int large_dealloc(heap *h, char *ptr, size_t size, size_t align) {
 #if WEE_RELEASES
-    if (!is_large(ptr, size, align))
+    int large = is_large(h, ptr, size, align);
+    if (large < 0) {
+        heap_lock(h);
+        wee_misuse_locked(h, ptr, size + align_pad(align), align, 0);
+    }
+    if (!large)
         return 0;
     cell *c = cell_of(ptr - align_pad(align));
     if (WEE_INTROSPECT || WEE_VALGRIND) {
@@ -339,7 +354,10 @@ void wee_heap_dealloc_many(wee_heap *wh, void *const *blocks, size_t count, size
             char *ptr = blocks[i];
             if (!ptr)
                 continue;
-            if (is_large(ptr, size, align))
+            int large = is_large(h, ptr, size, align);
+            if (large < 0)
+                wee_misuse_locked(h, ptr, size + pad, align, 0);
+            if (large)
                 break;
             block_guard_locked(h, ptr, size + pad, align);
             vg_taken_back(ptr, align);
@@ -403,7 +421,12 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
     size_t pad = align_pad(align), bytes = new_size + pad, k = block_class(old_size + pad, align);
     char *block = (char *)ptr - pad;
 #if WEE_RELEASES
-    if (is_large(ptr, old_size, align))
+    int large = is_large(h, ptr, old_size, align);
+    if (large < 0) {
+        heap_lock(h);
+        wee_misuse_locked(h, ptr, old_size + pad, align, 0);
+    }
+    if (large)
         return large_realloc(wh, cell_of(block), ptr, old_size, align, new_size);
 #endif
     if (k) {
