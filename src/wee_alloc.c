@@ -76,6 +76,18 @@ static void stats_kept(heap *h, size_t old_size, size_t new_size) {
     heap_unlock(h);
 }
 
+/* A reallocation that moved its block; requested_bytes changes by `delta`
+ * (modulo SIZE_MAX + 1), when the new block was asked for with more bytes
+ * than the caller knows it by. */
+static void stats_moved(heap *h, size_t delta) {
+    if (!WEE_INTROSPECT)
+        return;
+    heap_lock(h);
+    h->stats.reallocs_moved++;
+    stats_asked(h, delta);
+    heap_unlock(h);
+}
+
 /* Allocates a block under the lock. This and block_free_locked() are inlined
  * into each entry point, so that a program that calls only the single-block
  * ones (the smallest build's shim) links one copy, not a shared one. */
@@ -401,11 +413,7 @@ static void *large_realloc(wee_heap *wh, cell *c, void *ptr, size_t old_size, si
     if (moved) {
         memcpy(moved, ptr, usable < new_size ? usable : new_size);
         wee_heap_dealloc(wh, ptr, old_size, align);
-        if (WEE_INTROSPECT) {
-            heap_lock(h);
-            h->stats.reallocs_moved++;
-            heap_unlock(h);
-        }
+        stats_moved(h, 0);
     }
     return moved;
 }
@@ -474,12 +482,7 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
     if (moved) {
         memcpy(moved, ptr, keep < new_size ? keep : new_size);
         wee_heap_dealloc(wh, ptr, old_size, align);
-        if (WEE_INTROSPECT) {
-            heap_lock(h);
-            h->stats.reallocs_moved++;
-            stats_asked(h, new_size - asked); /* the caller knows the block by new_size */
-            heap_unlock(h);
-        }
+        stats_moved(h, new_size - asked); /* the caller knows the block by new_size */
     }
     return moved;
 }

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "../support/death.h"
 #include "wee_alloc.h"
 
 #ifndef WEE_EXTRA_ASSERTIONS
@@ -32,32 +33,24 @@
 
 typedef void (*misuse)(wee_heap *h);
 
+typedef struct misuse_fn {
+    misuse bad;
+} misuse_fn;
+
+/* Runs a misuse on a fresh heap (in the child). */
+static void on_fresh_heap(void *ctx) {
+    wee_heap h = WEE_HEAP_INIT;
+    ((misuse_fn *)ctx)->bad(&h);
+}
+
 /* Runs `bad` in a child; asserts it died of a signal after writing a
  * message that starts with "wee_alloc:". */
 static void assert_caught(misuse bad) {
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        /* die of the trap itself, not through cmocka's handlers */
-        static const int sigs[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGABRT};
-        for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-            signal(sigs[i], SIG_DFL);
-        dup2(fds[1], 2);
-        wee_heap h = WEE_HEAP_INIT;
-        bad(&h);
-        _exit(0); /* not caught */
-    }
-    close(fds[1]);
-    char msg[256] = {0};
-    ssize_t n = read(fds[0], msg, sizeof msg - 1);
-    close(fds[0]);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFSIGNALED(status));
-    assert_true(n > 10);
-    assert_memory_equal(msg, "wee_alloc:", 10);
+    misuse_fn fn = {bad};
+    death d = death_run(on_fresh_heap, &fn);
+    assert_true(WIFSIGNALED(d.status));
+    assert_true(strlen(d.msg) > 10);
+    assert_memory_equal(d.msg, "wee_alloc:", 10);
 }
 
 static void write_after_free(wee_heap *h) {

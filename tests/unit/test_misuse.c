@@ -9,24 +9,15 @@
  * extra assertions catch every case. A case the build cannot catch is left
  * out (the whole program exits 77 when that is every case). */
 #define _GNU_SOURCE
-#include <inttypes.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "test_util.h"
+
+#include "../support/death.h"
 
 #define BIG 8192 /* a cell: above the largest slot */
 
 enum { CHEAP = 1, EXTRA = 2, RUNS = 4, LINKS = 8 };
 
-static int report_fd = -1;
-
-/* Tells the parent which pointer the message must name. */
-static void report(const void *ptr) {
-    uintptr_t a = (uintptr_t)ptr;
-    assert_int_equal(write(report_fd, &a, sizeof a), sizeof a);
-}
+#define report death_report
 
 static int can_catch(int needs) {
     if ((needs & RUNS) && !WEE_RUNS)
@@ -36,43 +27,22 @@ static int can_catch(int needs) {
     return WEE_EXTRA_ASSERTIONS || (WEE_HARDEN && (needs & CHEAP));
 }
 
+typedef struct misuse_fn {
+    void (*bad)(wee_heap *);
+} misuse_fn;
+
+/* Runs a misuse on a fresh heap (in the child). */
+static void on_fresh_heap(void *ctx) {
+    static wee_heap h; /* in the child: fresh */
+    ((misuse_fn *)ctx)->bad(&h);
+}
+
 /* Runs `bad` in a child on a fresh heap; asserts that it died of a signal
  * after writing "wee_alloc: <kind>: 0x<the reported pointer>\n". */
 static void assert_caught(void (*bad)(wee_heap *), const char *kind) {
-    int err[2], ptrs[2];
-    assert_int_equal(pipe(err), 0);
-    assert_int_equal(pipe(ptrs), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        static const int sigs[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGABRT};
-        for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-            signal(sigs[i], SIG_DFL);
-        dup2(err[1], 2);
-        report_fd = ptrs[1];
-        static wee_heap h; /* in the child: fresh */
-        bad(&h);
-        _exit(0); /* not caught */
-    }
-    close(err[1]);
-    close(ptrs[1]);
-    char msg[256] = {0};
-    size_t n = 0;
-    ssize_t got;
-    while (n < sizeof msg - 1 && (got = read(err[0], msg + n, sizeof msg - 1 - n)) > 0)
-        n += (size_t)got;
-    uintptr_t at = 0;
-    assert_int_equal(read(ptrs[0], &at, sizeof at), sizeof at);
-    close(err[0]);
-    close(ptrs[0]);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    char want[256];
-    snprintf(want, sizeof want, "wee_alloc: %s: 0x%0*" PRIxPTR "\n", kind,
-             (int)(2 * sizeof(uintptr_t)), at);
-    if (strcmp(msg, want) != 0)
-        fail_msg("expected \"%s\", got \"%s\"", want, msg);
-    assert_true(WIFSIGNALED(status));
+    misuse_fn fn = {bad};
+    death d = death_run(on_fresh_heap, &fn);
+    death_assert_named(&d, kind);
 }
 
 /* --- The misuses -------------------------------------------------------- */

@@ -4,61 +4,34 @@
  * there is no cache (extra assertions), in the core. Each case runs in a
  * child process that must die of a signal after writing the expected line. */
 #define _GNU_SOURCE
-#include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "test_util.h"
 
-static int report_fd = -1;
+#include "../support/death.h"
+
 static int cache_on; /* free() of a small block keeps it in the thread cache */
 
-static void report(const void *ptr) {
-    uintptr_t a = (uintptr_t)ptr;
-    assert_int_equal(write(report_fd, &a, sizeof a), sizeof a);
-}
+#define report death_report
 
 static void *opaque_ptr(void *p) {
     void *volatile v = p;
     return v;
 }
 
+typedef struct misuse_fn {
+    void (*bad)(void);
+} misuse_fn;
+
+/* Runs a misuse (in the child). */
+static void call(void *ctx) { ((misuse_fn *)ctx)->bad(); }
+
+/* Runs `bad` in a child; asserts that it died of a signal after writing
+ * "wee_alloc: <kind>: 0x<the reported pointer>\n". */
 static void assert_caught(void (*bad)(void), const char *kind) {
-    int err[2], ptrs[2];
-    assert_int_equal(pipe(err), 0);
-    assert_int_equal(pipe(ptrs), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        static const int sigs[] = {SIGILL, SIGTRAP, SIGSEGV, SIGBUS, SIGABRT};
-        for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-            signal(sigs[i], SIG_DFL);
-        dup2(err[1], 2);
-        report_fd = ptrs[1];
-        bad();
-        _exit(0);
-    }
-    close(err[1]);
-    close(ptrs[1]);
-    char msg[256] = {0};
-    size_t n = 0;
-    ssize_t got;
-    while (n < sizeof msg - 1 && (got = read(err[0], msg + n, sizeof msg - 1 - n)) > 0)
-        n += (size_t)got;
-    uintptr_t at = 0;
-    assert_int_equal(read(ptrs[0], &at, sizeof at), sizeof at);
-    close(err[0]);
-    close(ptrs[0]);
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    char want[256];
-    snprintf(want, sizeof want, "wee_alloc: %s: 0x%0*" PRIxPTR "\n", kind,
-             (int)(2 * sizeof(uintptr_t)), at);
-    if (strcmp(msg, want) != 0)
-        fail_msg("expected \"%s\", got \"%s\"", want, msg);
-    assert_true(WIFSIGNALED(status));
+    misuse_fn fn = {bad};
+    death d = death_run(call, &fn);
+    death_assert_named(&d, kind);
 }
 
 static void free_twice(void) {

@@ -13,20 +13,9 @@
 
 #include "test_util.h"
 
-#define MIB ((size_t)1 << 20)
+#include "../support/resident.h"
 
-static size_t resident(void) {
-    char buf[128];
-    int fd = open("/proc/self/statm", O_RDONLY);
-    assert_true(fd >= 0);
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    assert_true(n > 0);
-    buf[n] = '\0';
-    const char *s = strchr(buf, ' ');
-    assert_non_null(s);
-    return (size_t)strtoul(s + 1, NULL, 10) * (size_t)sysconf(_SC_PAGESIZE);
-}
+#define MIB ((size_t)1 << 20)
 
 static int decay_zero(void) {
     const char *v = getenv("WEE_ALLOC_DECAY_MS");
