@@ -303,7 +303,7 @@ static void write_map(const char *path, const char *title, const snapshot *snap,
     layout l = {width, 3, 4096, 0, 0};
     size_t largest = 0;
     for (int s = 0; s < count; s++) {
-        size_t held = snap[s].s.backend_bytes - snap[s].s.released_bytes;
+        size_t held = snap[s].s.backend_bytes;
         largest = held > largest ? held : largest;
     }
     /* a power of two of bytes a row, so that the map of the larger heap
@@ -337,9 +337,8 @@ static void write_map(const char *path, const char *title, const snapshot *snap,
         fprintf(f,
                 "<text x=\"20\" y=\"%d\" fill=\"#333333\">from the system %s · live %s "
                 "(requested %s) · %zu blocks walked</text>\n",
-                y + 34, human(st->backend_bytes - st->released_bytes, a, sizeof a),
-                human(st->live_bytes, b, sizeof b), human(st->requested_bytes, c, sizeof c),
-                snap[s].n);
+                y + 34, human(st->backend_bytes, a, sizeof a), human(st->live_bytes, b, sizeof b),
+                human(st->requested_bytes, c, sizeof c), snap[s].n);
         y += caption;
         y += draw_map(f, &snap[s], &l, 20, y, px) + gap;
     }
@@ -498,9 +497,8 @@ int main(int argc, char **argv) {
         if (k % every == 0 || k == t.count) {
             wee_stats s;
             wee_heap_stats(&heap, &s);
-            pt[n++] = (sample){k,
-                               {s.backend_bytes - s.released_bytes, s.live_bytes, s.requested_bytes,
-                                s.released_bytes}};
+            pt[n++] =
+                (sample){k, {s.backend_bytes, s.live_bytes, s.requested_bytes, s.released_bytes}};
         }
         if (k == t.count)
             break;
@@ -527,8 +525,8 @@ int main(int argc, char **argv) {
     write_series(series_path, title, pt, n, snap, 2, names, t.count);
     for (int s = 0; s < 2; s++)
         printf("%s: step=%zu system_bytes=%zu live_bytes=%zu requested_bytes=%zu blocks=%zu\n",
-               s ? "end" : "peak", snap[s].step, snap[s].s.backend_bytes - snap[s].s.released_bytes,
-               snap[s].s.live_bytes, snap[s].s.requested_bytes, snap[s].n);
+               s ? "end" : "peak", snap[s].step, snap[s].s.backend_bytes, snap[s].s.live_bytes,
+               snap[s].s.requested_bytes, snap[s].n);
     printf("wrote %s and %s\n", map_path, series_path);
     free(map_path);
     free(series_path);
