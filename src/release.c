@@ -17,7 +17,8 @@
  * released with the backend, and stay in the heap: the cells keep their
  * addresses and are reused like any other (good fit, low addresses of a
  * cell first). A release runs when the bytes freed to the cells since the
- * last one, less those allocated again, exceed DIRTY_MAX, or when a dealloc
+ * last one, less those allocated again, exceed DIRTY_MAX while three
+ * quarters of the regions are free, or when a dealloc
  * (one in DECAY_EVERY) finds the decay time passed since the last release
  * with some such bytes. Such a release gives back the cells that have at
  * least RELEASE_LEAST (256 KiB) of whole pages: each release is a system
@@ -233,7 +234,13 @@ void wee_release_freed_locked(heap *h, size_t freed) {
     if (dirty < WEE_PAGE_BYTES)
         return;
     size_t decay = h->decay_ms ? h->decay_ms - 1 : DECAY_DEFAULT;
-    if (decay == 0 || dirty >= DIRTY_MAX ||
+    /* the bytes freed trigger a release only when most of the regions is
+     * free: a program that frees and allocates again at about the same
+     * size (a steady state) waits for the decay instead of taking its
+     * pages back from the system after every release */
+    size_t held = h->stats.backend_bytes - h->mapped_bytes;
+    size_t used = h->stats.live_bytes - h->mapped_bytes;
+    if (decay == 0 || (dirty >= DIRTY_MAX && used < held / 4) ||
         (h->stats.deallocs % DECAY_EVERY == 0 &&
          wee_backend_clock_ms() - h->released_ms >= (uint64_t)decay))
         wee_release_locked(h, 0, decay ? RELEASE_LEAST : WEE_PAGE_BYTES);
