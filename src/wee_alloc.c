@@ -219,10 +219,9 @@ static void large_handed_out(heap *h, char *ptr, size_t size, size_t align) {
  * a pointer that only looks like one (a block freed twice, a pointer into a
  * block): builds that check misuse make sure that the mapping the header
  * names holds the block. */
-static int is_large(heap *h, char *ptr, size_t size, size_t align) {
+static int is_large(char *ptr, size_t size, size_t align) {
     size_t pad = align_pad(align);
     char *block = ptr - pad;
-    (void)h;
     if (block_class(size + pad, align))
         return 0;
     WEE_VG_QUIET_BEGIN(); /* the header is no-access to the program */
@@ -235,8 +234,8 @@ static int is_large(heap *h, char *ptr, size_t size, size_t align) {
     return mapped;
 }
 #else
-static int is_large(heap *h, char *ptr, size_t size, size_t align) {
-    (void)h, (void)ptr, (void)size, (void)align;
+static int is_large(char *ptr, size_t size, size_t align) {
+    (void)ptr, (void)size, (void)align;
     return 0;
 }
 #endif
@@ -275,7 +274,7 @@ void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
  * large block, without the heap's lock; returns whether it was. */
 static int large_dealloc(heap *h, char *ptr, size_t size, size_t align) {
 #if WEE_RELEASES
-    int large = is_large(h, ptr, size, align);
+    int large = is_large(ptr, size, align);
     if (large < 0) {
         heap_lock(h);
         wee_misuse_locked(h, ptr, size + align_pad(align), align, 0);
@@ -365,7 +364,7 @@ void wee_heap_dealloc_many(wee_heap *wh, void *const *blocks, size_t count, size
             char *ptr = blocks[i];
             if (!ptr)
                 continue;
-            int large = is_large(h, ptr, size, align);
+            int large = is_large(ptr, size, align);
             if (large < 0)
                 wee_misuse_locked(h, ptr, size + pad, align, 0);
             if (large)
@@ -428,7 +427,7 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
     size_t pad = align_pad(align), bytes = new_size + pad, k = block_class(old_size + pad, align);
     char *block = (char *)ptr - pad;
 #if WEE_RELEASES
-    int large = is_large(h, ptr, old_size, align);
+    int large = is_large(ptr, old_size, align);
     if (large < 0) {
         heap_lock(h);
         wee_misuse_locked(h, ptr, old_size + pad, align, 0);
