@@ -20,7 +20,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -30,6 +29,10 @@
 
 #define SHIM_ALIGN ((size_t)16) /* alignof(max_align_t) on the targets we serve */
 #define ALIGNED    ((size_t)1 << (8 * sizeof(size_t) - 1)) /* size word: aligned above 16 */
+#define WORD       sizeof(size_t)
+
+/* The size a size word gives. */
+static size_t shim_size(size_t word) { return word & ~(ALIGNED | WEE_CACHE_TAGS); }
 
 /* A pointer, or NULL with errno ENOMEM. */
 static void *shim_enomem(void *ptr) {
@@ -51,13 +54,14 @@ static size_t shim_align(size_t word) { return word & ALIGNED ? 2 * SHIM_ALIGN :
 /* A block of `size` bytes aligned to `align` (a power of two): returns the
  * user's pointer, or NULL with errno ENOMEM. */
 static void *shim_alloc(size_t size, size_t align) {
-    size_t *user = NULL;
     if (align <= SHIM_ALIGN) {
+        void *cached = wee_cache_take(size); /* its size word written */
+        if (cached)
+            return cached;
         align = SHIM_ALIGN;
-        user = wee_cache_take(size);
     }
-    if (!user) /* NULL for sizes and alignments the core cannot serve */
-        user = wee_heap_alloc(wee_default_heap(), size, align);
+    /* NULL for sizes and alignments the core cannot serve */
+    size_t *user = wee_heap_alloc(wee_default_heap(), size, align);
     return shim_user(user, size | (align > SHIM_ALIGN ? ALIGNED : 0));
 }
 
@@ -84,7 +88,7 @@ __attribute__((noinline))
 #endif
 static void
 shim_dealloc(void *ptr, size_t word) {
-    wee_heap_dealloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word));
+    wee_heap_dealloc(wee_default_heap(), ptr, shim_size(word), shim_align(word));
 }
 
 WEE_API void free(void *ptr) {
@@ -102,12 +106,10 @@ WEE_API void free(void *ptr) {
  * (a large block's fresh mapping is zero already). */
 WEE_API void *calloc(size_t count, size_t size) {
     size_t total = shim_product(count, size);
-    size_t *user = wee_cache_take(total);
-    if (user)
-        memset(user, 0, total);
-    else
-        user = wee_heap_alloc_zeroed(wee_default_heap(), total, SHIM_ALIGN);
-    return shim_user(user, total);
+    void *cached = wee_cache_take(total);
+    if (cached)
+        return memset(cached, 0, total);
+    return shim_user(wee_heap_alloc_zeroed(wee_default_heap(), total, SHIM_ALIGN), total);
 }
 
 /* glibc's malloc_trim: this thread's cache back to the heap, then every
@@ -133,8 +135,9 @@ WEE_API void *realloc(void *ptr, size_t size) {
         return shim_alloc(size, SHIM_ALIGN);
     size_t word = ((size_t *)ptr)[-1];
     void *moved = word & ALIGNED ? NULL : wee_cache_resize(ptr, word, size);
-    if (!moved)
-        moved = wee_heap_realloc(wee_default_heap(), ptr, word & ~ALIGNED, shim_align(word), size);
+    if (moved) /* its size word written */
+        return moved;
+    moved = wee_heap_realloc(wee_default_heap(), ptr, shim_size(word), shim_align(word), size);
     return shim_user(moved, size | (word & ALIGNED));
 }
 
@@ -171,22 +174,22 @@ WEE_API void *pvalloc(size_t size) {
     return shim_aligned(page, size);
 }
 
-/* The default heap, looked up once: malloc_usable_size is then a load and a
- * tail call. */
-static _Atomic(wee_heap *) usable_heap;
-
-__attribute__((noinline, cold)) static wee_heap *usable_heap_first(void) {
-    wee_heap *h = wee_default_heap();
-    atomic_store_explicit(&usable_heap, h, memory_order_relaxed);
-    return h;
+/* The usable size of a block the core may have served from a slot or a
+ * cell: asked of the core. */
+__attribute__((noinline)) static size_t shim_usable(void *ptr, size_t word) {
+    return wee_heap_usable_size(wee_default_heap(), ptr, shim_size(word), shim_align(word));
 }
+
+/* Blocks of up to SHIM_SMALL bytes aligned to 16 need no call: blocks whose
+ * sizes plus the size word round up to the same multiple of 16 are
+ * interchangeable (wee_alloc.h), so each holds the largest of them. */
+#define SHIM_SMALL ((size_t)1024 - WORD)
 
 WEE_API size_t malloc_usable_size(void *ptr) {
     if (!ptr)
         return 0;
-    size_t word = ((size_t *)ptr)[-1];
-    wee_heap *h = atomic_load_explicit(&usable_heap, memory_order_relaxed);
-    if (!h)
-        h = usable_heap_first();
-    return wee_heap_usable_size(h, ptr, word & ~ALIGNED, shim_align(word));
+    size_t word = ((size_t *)ptr)[-1], size = word & ~WEE_CACHE_TAGS; /* ALIGNED kept */
+    if (size <= SHIM_SMALL)
+        return ((size + WORD + SHIM_ALIGN - 1) & ~(SHIM_ALIGN - 1)) - WORD;
+    return shim_usable(ptr, word);
 }
