@@ -268,21 +268,18 @@ static int cache_open_first(void) {
     return 1;
 }
 
-/* Refills empty bin k, from this thread's return list when other threads
- * sent blocks back, else from the heap, and takes a block from it; NULL
- * when memory is out. */
-__attribute__((noinline)) static void *cache_refill(size_t k) {
-    if (cache.own &&
-        atomic_load_explicit(&cache.own->returned, memory_order_relaxed) != RETURN_EMPTY) {
-        cache_take_back(cache_returned(RETURN_EMPTY));
-        void *block = cache.bins[k];
-        if (block) {
-            cache.bins[k] = cache_next(block);
-            cache.held[k]--;
-            cache.bytes -= k * GRANULE;
-            return block;
-        }
-    }
+/* Takes the first block of bin k, which has one. */
+static inline void *cache_unlink(size_t k) {
+    void *block = cache.bins[k];
+    cache.bins[k] = cache_next(block);
+    cache.held[k]--;
+    cache.bytes -= k * GRANULE;
+    return block;
+}
+
+/* Refills empty bin k from the heap and takes a block from it; NULL when
+ * memory is out. */
+static void *cache_refill(size_t k) {
     void *batch[CACHE_BATCH], *block = NULL;
     size_t got =
         wee_heap_alloc_many(wee_default_heap(), k * GRANULE - WORD, GRANULE, batch, CACHE_HOLD / 2);
@@ -343,14 +340,11 @@ static void cache_take_back(void *list) {
 __attribute__((noinline)) static void *cache_take_slow(size_t size, size_t k) {
     if (cache.state != CACHE_OPEN && !cache_open_first())
         return NULL;
-    size_t *block = cache.bins[k];
-    if (block) {
-        cache.bins[k] = cache_next(block);
-        cache.held[k]--;
-        cache.bytes -= k * GRANULE;
-    } else {
-        block = cache_refill(k);
-    }
+    /* blocks other threads sent back come before the heap */
+    if (!cache.bins[k] && cache.own &&
+        atomic_load_explicit(&cache.own->returned, memory_order_relaxed) != RETURN_EMPTY)
+        cache_take_back(cache_returned(RETURN_EMPTY));
+    size_t *block = cache.bins[k] ? cache_unlink(k) : cache_refill(k);
     if (block)
         block[-1] = size | cache.tag;
     return block;
@@ -376,9 +370,7 @@ void *wee_cache_take(size_t size) {
     size_t *block = cache.bins[k];
     if (!block || cache.state != CACHE_OPEN)
         return cache_take_slow(size, k);
-    cache.bins[k] = cache_next(block);
-    cache.held[k]--;
-    cache.bytes -= k * GRANULE;
+    cache_unlink(k);
     atomic_store_explicit(&cache.hits, atomic_load_explicit(&cache.hits, memory_order_relaxed) + 1,
                           memory_order_relaxed);
     block[-1] = size | cache.tag;
