@@ -222,8 +222,10 @@ static void caches_lock_give(void) { pthread_mutex_unlock(&caches_lock); }
  * caches are). */
 static void caches_lock_give_child(void) {
     for (size_t t = 1; t < OWNERS; t++)
-        if (&owners[t] != cache.own)
+        if (&owners[t] != cache.own) {
             atomic_store_explicit(&owners[t].returned, NULL, memory_order_relaxed);
+            atomic_store_explicit(&owners[t].count, 0, memory_order_relaxed);
+        }
     pthread_mutex_unlock(&caches_lock);
 }
 
@@ -358,7 +360,7 @@ __attribute__((noinline)) static void cache_free_other(void *block, size_t word)
     if (k < CACHE_TOP && (cache.state == CACHE_OPEN || cache_open_first())) {
         if (tag == cache.tag || !tag || !cache_return(block, tag))
             cache_push(block, k);
-    } else if (!tag || !cache_return(block, tag)) {
+    } else if (!tag || tag == cache.tag || !cache_return(block, tag)) {
         wee_heap_dealloc(wee_default_heap(), block, size, GRANULE);
     }
 }
