@@ -488,11 +488,9 @@ void *wee_heap_realloc(wee_heap *wh, void *ptr, size_t old_size, size_t align, s
 
 size_t wee_heap_usable_size(wee_heap *h, const void *ptr, size_t size, size_t align) {
     (void)h;
-    size_t pad = align_pad(align), k = block_class(size + pad, align);
-    if (k) /* a slot: its class says it all */
-        return k * WEE_GRANULE - pad;
-    WEE_VG_QUIET_BEGIN(); /* a cell: its header, no-access to the program */
-    size_t usable = cell_size(cell_of((char *)ptr - pad)) - CELL_HEADER - pad;
+    size_t pad = align_pad(align);
+    WEE_VG_QUIET_BEGIN(); /* a cell's header is no-access to the program */
+    size_t usable = block_capacity((const char *)ptr - pad, size + pad, align) - pad;
     WEE_VG_QUIET_END();
     return usable;
 }
