@@ -425,7 +425,7 @@ void *wee_cache_resize(void *block, size_t word, size_t new_size) {
     void *moved = wee_cache_take(new_size);
     if (!moved)
         return NULL;
-    size_t keep = wee_heap_usable_size(wee_default_heap(), block, size, GRANULE);
+    size_t keep = k * GRANULE - WORD; /* usable: malloc_usable_size's answer */
     memcpy(moved, block, keep < new_size ? keep : new_size);
     wee_cache_free(block, word);
     return moved;
