@@ -100,7 +100,10 @@ WEE_API wee_heap *wee_default_heap(void);
  * sizeof(void *), or both above it and at most 16, and the sizes, each plus
  * that word when there is one, round up to the same multiple of 16; and
  * when both alignments are above 16 and the second size is at most the
- * first.
+ * first. On 64-bit targets a block of the first kind holds the largest
+ * request it is interchangeable with: wee_heap_usable_size() gives at least
+ * that, less the word. On 32-bit targets it may hold only the request it
+ * was allocated with.
  */
 WEE_API void *wee_heap_alloc(wee_heap *h, size_t size, size_t align);
 

@@ -425,7 +425,10 @@ void *wee_cache_resize(void *block, size_t word, size_t new_size) {
     void *moved = wee_cache_take(new_size);
     if (!moved)
         return NULL;
-    size_t keep = k * GRANULE - WORD; /* usable: malloc_usable_size's answer */
+    /* what malloc_usable_size says the block holds (wee_alloc.h) */
+    size_t keep = SIZE_MAX > 0xffffffffu
+                      ? k * GRANULE - WORD
+                      : wee_heap_usable_size(wee_default_heap(), block, size, GRANULE);
     memcpy(moved, block, keep < new_size ? keep : new_size);
     wee_cache_free(block, word);
     return moved;

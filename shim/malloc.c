@@ -180,16 +180,17 @@ __attribute__((noinline)) static size_t shim_usable(void *ptr, size_t word) {
     return wee_heap_usable_size(wee_default_heap(), ptr, shim_size(word), shim_align(word));
 }
 
-/* Blocks of up to SHIM_SMALL bytes aligned to 16 need no call: blocks whose
- * sizes plus the size word round up to the same multiple of 16 are
- * interchangeable (wee_alloc.h), so each holds the largest of them. */
+/* On 64-bit targets, blocks of up to SHIM_SMALL bytes aligned to 16 need
+ * no call: each holds the largest request of those whose sizes plus the
+ * size word round up to the same multiple of 16 (wee_alloc.h). */
 #define SHIM_SMALL ((size_t)1024 - WORD)
+#define SHIM_KNOWS (SIZE_MAX > 0xffffffffu)
 
 WEE_API size_t malloc_usable_size(void *ptr) {
     if (!ptr)
         return 0;
     size_t word = ((size_t *)ptr)[-1], size = word & ~WEE_CACHE_TAGS; /* ALIGNED kept */
-    if (size <= SHIM_SMALL)
+    if (SHIM_KNOWS && size <= SHIM_SMALL)
         return ((size + WORD + SHIM_ALIGN - 1) & ~(SHIM_ALIGN - 1)) - WORD;
     return shim_usable(ptr, word);
 }
