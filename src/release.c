@@ -38,8 +38,10 @@
  * Known zero. The largest cell's pages a release gives back are remembered
  * as a range (heap.zero_from, zero_to) that reads as zero. Every cell, run
  * or in-place growth handed out over it cuts it (with the page after, where
- * the header and links of a cell split off may be written), so what stays
- * in it has not been written since; wee_heap_alloc_zeroed clears none of it.
+ * the header and links of a cell split off may be written, and, for an
+ * aligned cell of the smallest build, cut from a larger one, the alignment
+ * on either side), so what stays in it has not been written since;
+ * wee_heap_alloc_zeroed clears none of it.
  */
 #include "heap.h"
 #include "vg_client.h"

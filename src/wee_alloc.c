@@ -113,8 +113,11 @@ __attribute__((always_inline)) static inline char *block_alloc_locked(heap *h, s
         p = c ? cell_data(c) : NULL;
         got = c ? cell_size(c) : 0;
 #if WEE_RELEASES
+        /* the smallest build cuts an aligned cell from a larger one: the
+         * headers of that cut lie up to `align` on either side of it */
+        size_t around = WEE_TINY && align > WEE_GRANULE ? align + CELL_MIN : 0;
         if (c && h->zero_to > h->zero_from)
-            wee_zero_taken_locked(h, (char *)c, (char *)cell_next(c));
+            wee_zero_taken_locked(h, (char *)c - around, (char *)cell_next(c) + around);
 #endif
     }
     if (!p) {

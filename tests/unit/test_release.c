@@ -193,11 +193,14 @@ static void decay_zero_releases_at_once(void **state) {
 }
 
 /* Released pages that are handed out again (a cell carved from them, runs,
- * a block grown into them in place) and written lose their zero standing:
- * a zeroed allocation over them after they are freed again reads zero. */
+ * a block grown into them in place, aligned cells cut from larger ones) and
+ * written lose their zero standing: a zeroed allocation over them after
+ * they are freed again reads zero. */
 static void zeroed_after_reuse_of_released_pages(void **state) {
     (void)state;
-    for (int way = 0; way < (WEE_TINY ? 2 : 3); way++) { /* WEE_TINY grows nothing in place */
+    for (int way = 0; way < 4; way++) {
+        if (WEE_TINY && way == 2) /* WEE_TINY grows nothing in place */
+            continue;
         FRESH_HEAP(h);
         wee_heap_set_option(&h, WEE_OPTION_MMAP_THRESHOLD, 1024 * MIB);
         wee_heap_set_option(&h, WEE_OPTION_DECAY_MS, 3600 * 1000);
@@ -221,13 +224,63 @@ static void zeroed_after_reuse_of_released_pages(void **state) {
             }
             for (int i = 0; i < SMALL; i++)
                 wee_heap_dealloc(&h, small[i], (size_t)(i % 30) * 16 + 8, 16);
-        } else { /* the block before grows into them */
+        } else if (way == 2) { /* the block before grows into them */
             char *g = wee_heap_realloc(&h, guard, 1000, 16, 2 * MIB);
             assert_ptr_equal(g, guard);
             memset(g, 0x77, 2 * MIB);
             guard = wee_heap_realloc(&h, g, 2 * MIB, 16, 1000);
             assert_ptr_equal(guard, g);
+        } else { /* aligned blocks: their cells are cut from larger ones */
+            enum { ALIGNED = 64 };
+            static char *al[ALIGNED];
+            for (int i = 0; i < ALIGNED; i++) {
+                size_t align = (size_t)4096 >> (i % 4), size = (size_t)i * 7919 % 20000 + 1;
+                al[i] = wee_heap_alloc(&h, size, align);
+                assert_non_null(al[i]);
+                memset(al[i], 0x77, size);
+                if (i % 2) { /* the next one at another phase */
+                    wee_heap_dealloc(&h, al[i - 1], (size_t)(i - 1) * 7919 % 20000 + 1,
+                                     (size_t)4096 >> ((i - 1) % 4));
+                    al[i - 1] = NULL;
+                }
+            }
+            for (int i = 0; i < ALIGNED; i++)
+                if (al[i])
+                    wee_heap_dealloc(&h, al[i], (size_t)i * 7919 % 20000 + 1,
+                                     (size_t)4096 >> (i % 4));
         }
+        unsigned char *z = wee_heap_alloc_zeroed(&h, 4 * MIB - 4096, 16);
+        assert_non_null(z);
+        assert_true(all_zero(z, 4 * MIB - 4096));
+        wee_heap_dealloc(&h, z, 4 * MIB - 4096, 16);
+        wee_heap_dealloc(&h, guard, 1000, 16);
+        wee_heap_dealloc(&h, after, 100, 16);
+        assert_heap_ok(&h);
+    }
+}
+
+/* An aligned block carved from released pages, at every phase of the free
+ * cell it comes from: whatever the carving wrote around it loses its zero
+ * standing (the smallest build cuts such a cell from a larger one). */
+static void aligned_cells_from_released_pages(void **state) {
+    (void)state;
+    for (size_t phase = 0; phase < 4096; phase += 128) {
+        FRESH_HEAP(h);
+        wee_heap_set_option(&h, WEE_OPTION_MMAP_THRESHOLD, 1024 * MIB);
+        wee_heap_set_option(&h, WEE_OPTION_DECAY_MS, 3600 * 1000);
+        char *guard = wee_heap_alloc(&h, 1000, 16);
+        char *p = wee_heap_alloc(&h, 4 * MIB, 16);
+        char *after = wee_heap_alloc(&h, 100, 16);
+        memset(p, 0x33, 4 * MIB);
+        wee_heap_dealloc(&h, p, 4 * MIB, 16);
+        assert_int_equal(wee_heap_trim(&h, 0), 1);
+        char *filler = wee_heap_alloc(&h, phase + 1, 16);
+        char *a = wee_heap_alloc(&h, 10000, 4096);
+        assert_non_null(filler);
+        assert_non_null(a);
+        memset(a, 0x77, 10000);
+        wee_heap_dealloc(&h, a, 10000, 4096);
+        wee_heap_dealloc(&h, filler, phase + 1, 16);
         unsigned char *z = wee_heap_alloc_zeroed(&h, 4 * MIB - 4096, 16);
         assert_non_null(z);
         assert_true(all_zero(z, 4 * MIB - 4096));
@@ -328,7 +381,8 @@ static void zeroed_large_block_is_not_touched(void **state) {
 RUN(cmocka_unit_test(large_block_is_unmapped_on_free), cmocka_unit_test(fixed_threshold_stays),
     cmocka_unit_test(remap_keeps_contents), cmocka_unit_test(failed_remap_keeps_block),
     cmocka_unit_test(decay_zero_releases_at_once),
-    cmocka_unit_test(zeroed_after_reuse_of_released_pages), cmocka_unit_test(trim_releases_now),
+    cmocka_unit_test(zeroed_after_reuse_of_released_pages),
+    cmocka_unit_test(aligned_cells_from_released_pages), cmocka_unit_test(trim_releases_now),
     cmocka_unit_test(releases_spare_live_blocks),
     cmocka_unit_test(zeroed_large_block_is_not_touched))
 #else
