@@ -29,12 +29,14 @@
  * Output (stdout, one line):
  *   bench=cliff mode=random|pattern min=A max=B live=L ops=... seconds=...
  *   ns_per_op=... ns_per_op_median=... mem=rss mem_peak_kb=...
- *   live_bytes=... errors=...
+ *   live_bytes=... faults=... errors=...
  * In random mode an operation is one replacement (a free and a malloc),
  * in pattern mode one call (malloc or free). ns_per_op is the average over
  * the timed operations, ns_per_op_median the median over the groups
  * (random) or passes (pattern). live_bytes is the sum of requested sizes
- * live at the end. errors counts bad tags (exit status 1); 2 on a usage
+ * live at the end. faults is the number of minor page faults during the
+ * timed operations (getrusage): first touches of pages the process had
+ * not used, or had given back. errors counts bad tags (exit status 1); 2 on a usage
  * error or when malloc fails. Native only.
  */
 #define _DEFAULT_SOURCE
@@ -46,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "clock_memory.h"
 
@@ -67,6 +70,11 @@ static uint64_t next(void) {
     z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
     return z ^ (z >> 31);
+}
+
+static long minor_faults(void) {
+    struct rusage u;
+    return getrusage(RUSAGE_SELF, &u) == 0 ? u.ru_minflt : 0;
 }
 
 static size_t random_size(void) { return lo + (size_t)(next() % (hi - lo + 1)); }
@@ -196,13 +204,16 @@ int main(int argc, char **argv) {
     int ntimes = 0;
     size_t done = 0;
     double seconds = 0;
+    long faults = 0;
     if (!pattern) {
         replace(t, live, ops / 4);
         for (int g = 0; g < GROUPS; g++) {
             size_t n = ops / GROUPS + (g < (int)(ops % GROUPS) ? 1 : 0);
+            long f0 = minor_faults();
             double t0 = now_seconds();
             replace(t, live, n);
             double dt = now_seconds() - t0;
+            faults += minor_faults() - f0;
             seconds += dt;
             done += n;
             times[ntimes++] = dt * 1e9 / (double)n;
@@ -214,9 +225,11 @@ int main(int argc, char **argv) {
         }
         pattern_pass(t, live, 1);
         for (size_t k = 0; k < passes; k++) {
+            long f0 = minor_faults();
             double t0 = now_seconds();
             size_t n = pattern_pass(t, live, (unsigned)(k % 2));
             double dt = now_seconds() - t0;
+            faults += minor_faults() - f0;
             seconds += dt;
             done += n;
             times[ntimes++] = dt * 1e9 / (double)n;
@@ -231,8 +244,8 @@ int main(int argc, char **argv) {
         release(&t[i]);
     munmap(t, live * sizeof *t);
     printf("bench=cliff mode=%s min=%zu max=%zu live=%zu ops=%zu seconds=%.6f ns_per_op=%.2f "
-           "ns_per_op_median=%.2f mem=rss mem_peak_kb=%ld live_bytes=%zu errors=%zu\n",
+           "ns_per_op_median=%.2f mem=rss mem_peak_kb=%ld live_bytes=%zu faults=%ld errors=%zu\n",
            pattern ? "pattern" : "random", lo, hi, live, done, seconds,
-           seconds * 1e9 / (double)done, median(times, ntimes), peak, live_bytes, nerrors);
+           seconds * 1e9 / (double)done, median(times, ntimes), peak, live_bytes, faults, nerrors);
     return nerrors ? 1 : 0;
 }

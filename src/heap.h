@@ -130,8 +130,9 @@ typedef struct heap {
     size_t mmap_fixed;            /* 1 when an option set the threshold: it stays */
     size_t mapped_bytes;          /* bytes of large blocks' own mappings */
     size_t decay_ms;              /* the decay plus one (0: the default) */
-    size_t dirty_bytes;           /* bytes freed to the cells since the last release */
-    uint64_t released_ms;         /* when free pages were last released */
+    size_t dirty_bytes;           /* bytes freed to the cells since the last release, or seen by the
+                                     last aging and not released yet */
+    uint64_t released_ms;         /* when free pages were last released or aged */
     uintptr_t zero_from, zero_to; /* released pages inside one free cell, untouched since */
 #endif
 } heap;

@@ -18,9 +18,18 @@
  * addresses and are reused like any other (good fit, low addresses of a
  * cell first). A release runs when the bytes freed to the cells since the
  * last one, less those allocated again, exceed DIRTY_MAX while three
- * quarters of the regions are free, or when a dealloc
- * (one in DECAY_EVERY) finds the decay time passed since the last release
- * with some such bytes. Such a release gives back the cells that have at
+ * quarters of the regions are free: that one gives back every free cell at
+ * once. Otherwise the decay ages them: a dealloc (one in DECAY_EVERY) that
+ * finds the decay time passed since the last release or aging with some
+ * such bytes gives back the cells that were already free, and untouched,
+ * at the one before, and marks the others as seen. So a cell is released
+ * only after it stayed free for a whole decay period, and a program that
+ * frees and takes its memory again within that time (a steady churn)
+ * does not fault its pages in again after every decay (bench/cliff.c's
+ * random 64 KiB-1 MiB case with 1,024 live blocks: a decay released some
+ * 20 MB of cells taken again within milliseconds, each page then costing
+ * a fault, about 14 us in the virtual machine the benchmarks ran on).
+ * Either gives back the cells that have at
  * least RELEASE_LEAST (256 KiB) of whole pages: each release is a system
  * call, and a costly one on some systems (about 300 us in the virtual
  * machine the benchmarks ran on, whatever its size), so the many small
@@ -31,9 +40,12 @@
  * every free that leaves a whole page free, and
  * wee_heap_trim every whole page. A cell whose pages were released carries
  * a mark in its third data word (its end and its address, mixed): the next
- * release skips it while it stays as it is. Extra-assertion builds set no
- * mark and poison the released pages again, so the poison checks still
- * hold.
+ * release skips it while it stays as it is; a cell the decay saw free
+ * carries another such mark there, which any change to the cell (taken,
+ * split, merged, freed again) breaks. Extra-assertion builds set no mark
+ * (the word is part of the poison there): they release every free cell at
+ * each decay and poison the released pages again, so the poison checks
+ * still hold.
  *
  * Known zero. The largest cell's pages a release gives back are remembered
  * as a range (heap.zero_from, zero_to) that reads as zero. Every cell, run
@@ -55,6 +67,7 @@
 #define DIRTY_MAX     ((size_t)32 * 1024 * 1024)
 #define RELEASE_LEAST ((size_t)256 * 1024)
 #define RELEASED_MARK ((uintptr_t)0x5eedf00d5eedf00dULL)
+#define SEEN_MARK     ((uintptr_t)0x5ee05ee0a9eda9edULL)
 
 #define PAGE_DOWN(x) ((uintptr_t)(x) & ~(uintptr_t)(WEE_PAGE_BYTES - 1))
 #define PAGE_UP(x)   PAGE_DOWN((uintptr_t)(x) + WEE_PAGE_BYTES - 1)
@@ -182,22 +195,33 @@ char *wee_large_resize(heap *h, cell *c, size_t bytes) {
     return cell_data(c);
 }
 
-/* The mark of a released free cell: its address and its end, mixed. */
-static uintptr_t mark_of(cell *c) { return (uintptr_t)cell_next(c) ^ (uintptr_t)c ^ RELEASED_MARK; }
+/* The mark of a released free cell, or (`kind` SEEN_MARK) of one the decay
+ * saw free: its address and its end, mixed. */
+static uintptr_t mark_of(cell *c, uintptr_t kind) {
+    return (uintptr_t)cell_next(c) ^ (uintptr_t)c ^ kind;
+}
 
 /* Releases the whole pages of free cell `c`, but `keep` bytes at its end;
- * returns the bytes released. */
-static size_t release_cell(cell *c, size_t keep, size_t least) {
+ * returns the bytes released. With `aged`, only when the decay saw the
+ * cell as it is before; otherwise it marks it seen and adds its pages to
+ * *seen. */
+static size_t release_cell(cell *c, size_t keep, size_t least, int aged, size_t *seen) {
     uintptr_t from = PAGE_UP(cell_release_mark(c) + 1);
     uintptr_t end = (uintptr_t)cell_next(c);
     uintptr_t to = PAGE_DOWN(end - (keep < end - from ? keep : end - from));
-    if (to < from + least || (!WEE_EXTRA_ASSERTIONS && *cell_release_mark(c) == mark_of(c)))
+    uintptr_t *mark = cell_release_mark(c);
+    if (to < from + least || (!WEE_EXTRA_ASSERTIONS && *mark == mark_of(c, RELEASED_MARK)))
         return 0;
+    if (!WEE_EXTRA_ASSERTIONS && aged && *mark != mark_of(c, SEEN_MARK)) {
+        *mark = mark_of(c, SEEN_MARK);
+        *seen += to - from;
+        return 0;
+    }
     wee_backend_release((void *)from, to - from);
     if (WEE_EXTRA_ASSERTIONS)
         wee_poison((void *)from, (void *)to, POISON_MAIN);
     else
-        *cell_release_mark(c) = mark_of(c);
+        *mark = mark_of(c, RELEASED_MARK);
     return to - from;
 }
 
@@ -213,21 +237,29 @@ void wee_zero_taken_locked(heap *h, char *from, char *to) {
         h->zero_to = lo;
 }
 
-size_t wee_release_locked(heap *h, size_t pad, size_t least) {
-    size_t bytes = 0;
+/* Releases the free cells with `least` bytes of whole pages or more (with
+ * `aged`, those the last aging saw as they are, marking the others seen),
+ * but `pad` bytes at the top; returns the bytes released. The bytes left
+ * to a later aging stay counted as freed, so that it comes. */
+static size_t release_cells(heap *h, size_t pad, size_t least, int aged) {
+    size_t bytes = 0, seen = 0;
     for (size_t k = list_index(least + CELL_MIN); k < LIST_COUNT; k++)
         for (cell *c = h->lists[k]; c; c = cell_links(c)->next) {
-            size_t n = release_cell(c, cell_next(c) == h->sentinel ? pad : 0, least);
+            size_t n = release_cell(c, cell_next(c) == h->sentinel ? pad : 0, least, aged, &seen);
             bytes += n;
             if (!WEE_EXTRA_ASSERTIONS && n > h->zero_to - h->zero_from) {
                 h->zero_from = PAGE_UP(cell_release_mark(c) + 1);
                 h->zero_to = h->zero_from + n;
             }
         }
-    h->dirty_bytes = 0;
+    h->dirty_bytes = seen;
     h->released_ms = wee_backend_clock_ms();
     h->stats.released_bytes += bytes;
     return bytes;
+}
+
+size_t wee_release_locked(heap *h, size_t pad, size_t least) {
+    return release_cells(h, pad, least, 0);
 }
 
 void wee_release_freed_locked(heap *h, size_t freed) {
@@ -242,10 +274,13 @@ void wee_release_freed_locked(heap *h, size_t freed) {
      * pages back from the system after every release */
     size_t held = h->stats.backend_bytes - h->mapped_bytes;
     size_t used = h->stats.live_bytes - h->mapped_bytes;
-    if (decay == 0 || (dirty >= DIRTY_MAX && used < held / 4) ||
-        (h->stats.deallocs % DECAY_EVERY == 0 &&
-         wee_backend_clock_ms() - h->released_ms >= (uint64_t)decay))
-        wee_release_locked(h, 0, decay ? RELEASE_LEAST : WEE_PAGE_BYTES);
+    if (decay == 0)
+        release_cells(h, 0, WEE_PAGE_BYTES, 0);
+    else if (dirty >= DIRTY_MAX && used < held / 4)
+        release_cells(h, 0, RELEASE_LEAST, 0);
+    else if (h->stats.deallocs % DECAY_EVERY == 0 &&
+             wee_backend_clock_ms() - h->released_ms >= (uint64_t)decay)
+        release_cells(h, 0, RELEASE_LEAST, 1);
 }
 
 #else

@@ -9,8 +9,10 @@
  * checks hold: there the tests check the contents and the heap, but not
  * that the resident set of a heap's released pages dropped.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "test_util.h"
@@ -189,6 +191,79 @@ static void decay_zero_releases_at_once(void **state) {
     wee_heap_dealloc(&h, z, 5 * MIB + 123, 16);
     wee_heap_dealloc(&h, guard, 100, 16);
     wee_heap_dealloc(&h, after, 100, 16);
+    assert_all_returned(&h);
+}
+
+/* The decay used by decay_ages_cells, and a wait past it that ends with
+ * 64 frees of cell *b, each taken again (the decay looks at the clock once
+ * in 64 frees): *b sits between live blocks, so that its hole is what the
+ * next request of its size gets. */
+#define AGE_MS 40
+static void decay_passes(wee_heap *h, char **b) {
+    struct timespec t = {0, (AGE_MS + 30) * 1000000L};
+    while (nanosleep(&t, &t) != 0)
+        ;
+    for (int i = 0; i < 64; i++) {
+        char *was = *b;
+        wee_heap_dealloc(h, *b, 1000, 16);
+        *b = wee_heap_alloc(h, 1000, 16);
+        assert_ptr_equal(*b, was);
+    }
+}
+
+/* The decay gives a free cell back only when it stayed free, as it is, for
+ * a whole decay period: the decay that first sees it marks it, the next one
+ * releases it; a cell taken and freed again in between starts over. (Extra-
+ * assertion builds keep no mark in free cells: there every decay releases
+ * what is free.) */
+static void decay_ages_cells(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    wee_heap_set_option(&h, WEE_OPTION_MMAP_THRESHOLD, 1024 * MIB);
+    wee_heap_set_option(&h, WEE_OPTION_DECAY_MS, AGE_MS);
+    char *guard = wee_heap_alloc(&h, 1000, 16);
+    char *p = wee_heap_alloc(&h, 8 * MIB, 16);
+    char *after = wee_heap_alloc(&h, 1000, 16);
+    char *b = wee_heap_alloc(&h, 1000, 16); /* freed and taken by decay_passes */
+    char *top = wee_heap_alloc(&h, 1000, 16);
+    assert_non_null(p);
+    fill(guard, 1000, 1);
+    fill(after, 1000, 2);
+    memset(p, 0x5a, 8 * MIB);
+    size_t full = resident(), released = test_stats(&h).released_bytes;
+    wee_heap_dealloc(&h, p, 8 * MIB, 16);
+    decay_passes(&h, &b); /* seen free, not released yet */
+    if (!WEE_EXTRA_ASSERTIONS) {
+        assert_int_equal(test_stats(&h).released_bytes, released);
+        assert_true(resident() + 2 * MIB > full);
+        /* taken and freed again within the period: kept again */
+        char *q = wee_heap_alloc(&h, 8 * MIB, 16);
+        assert_ptr_equal(q, p);
+        memset(q, 0x6b, 8 * MIB);
+        wee_heap_dealloc(&h, q, 8 * MIB, 16);
+        decay_passes(&h, &b);
+        assert_int_equal(test_stats(&h).released_bytes, released);
+        assert_true(resident() + 2 * MIB > full);
+    }
+    decay_passes(&h, &b); /* free and untouched for a whole period: released */
+    assert_true(test_stats(&h).released_bytes >= released + 7 * MIB);
+    if (!WEE_EXTRA_ASSERTIONS)
+        assert_true(resident() + 6 * MIB < full);
+    assert_true(filled(guard, 1000, 1) && filled(after, 1000, 2));
+    assert_heap_ok(&h);
+    /* the released cell again: what the caller writes, or zero */
+    char *q = wee_heap_alloc(&h, 8 * MIB, 16);
+    assert_ptr_equal(q, p);
+    fill(q, 8 * MIB, 9);
+    assert_true(filled(q, 8 * MIB, 9));
+    wee_heap_dealloc(&h, q, 8 * MIB, 16);
+    unsigned char *z = wee_heap_alloc_zeroed(&h, 8 * MIB, 16);
+    assert_true(all_zero(z, 8 * MIB));
+    wee_heap_dealloc(&h, z, 8 * MIB, 16);
+    wee_heap_dealloc(&h, guard, 1000, 16);
+    wee_heap_dealloc(&h, after, 1000, 16);
+    wee_heap_dealloc(&h, b, 1000, 16);
+    wee_heap_dealloc(&h, top, 1000, 16);
     assert_all_returned(&h);
 }
 
@@ -380,7 +455,7 @@ static void zeroed_large_block_is_not_touched(void **state) {
 
 RUN(cmocka_unit_test(large_block_is_unmapped_on_free), cmocka_unit_test(fixed_threshold_stays),
     cmocka_unit_test(remap_keeps_contents), cmocka_unit_test(failed_remap_keeps_block),
-    cmocka_unit_test(decay_zero_releases_at_once),
+    cmocka_unit_test(decay_zero_releases_at_once), cmocka_unit_test(decay_ages_cells),
     cmocka_unit_test(zeroed_after_reuse_of_released_pages),
     cmocka_unit_test(aligned_cells_from_released_pages), cmocka_unit_test(trim_releases_now),
     cmocka_unit_test(releases_spare_live_blocks),
