@@ -176,7 +176,10 @@ enum wee_option {
     WEE_OPTION_DECAY_MS = 1,
     /**
      * Blocks of at least this many bytes (above 512 bytes, alignment up to
-     * a page) get a mapping of their own, unmapped when freed. Default
+     * a page) get a mapping of their own unless a free piece of the heap
+     * holds them (not in wee_heap_alloc_zeroed), unmapped when freed (or,
+     * once the threshold rose above its size, its pages given to the heap
+     * while the heap's free bytes stay within 32 MiB or the live ones). Default
      * 128 KiB, rising to the size of each large block freed (up to 32 MiB on
      * 64-bit systems); setting it fixes it.
      */

@@ -59,6 +59,12 @@ void wee_backend_unmap(void *base, size_t bytes);
  * Returns its base, which may have moved, or NULL with the old mapping
  * intact. */
 void *wee_backend_remap(void *base, size_t old_bytes, size_t new_bytes);
+/* Hands a mapping from wee_backend_map() (or _remap()), `bytes` long, over
+ * to the heap, contents kept: where the platform can, its pages move to
+ * where the next grow would start, so that the heap extends its newest
+ * region with them. Returns where they are (`base` when they stayed).
+ * Called with a heap lock held. */
+void *wee_backend_adopt(void *base, size_t bytes);
 /* Tells the system that the whole pages [addr, addr + bytes) hold nothing:
  * they stay reserved and usable, read as zero afterwards, and stop counting
  * in the process's resident memory. Called with a heap lock held. */

@@ -106,6 +106,27 @@ void wee_backend_unmap(void *base, size_t bytes) {
     errno = saved;
 }
 
+/* mremap moves the pages (their page table entries: no copy, no fault
+ * later) into the reservation, where wee_backend_grow would hand out the
+ * next bytes. When the reservation is used up or the move fails, the
+ * mapping stays where it is (a region of its own); a failed move leaves its
+ * part of the reservation unused. */
+void *wee_backend_adopt(void *base, size_t bytes) {
+#ifdef MREMAP_FIXED
+    char *r = reservation();
+    size_t at = atomic_load_explicit(&reserve_used, memory_order_relaxed);
+    while (r && bytes <= RESERVE_BYTES && at <= RESERVE_BYTES - bytes) {
+        if (atomic_compare_exchange_weak(&reserve_used, &at, at + bytes)) {
+            void *p = mremap(base, bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, r + at);
+            return p == MAP_FAILED ? base : p;
+        }
+    }
+#else
+    (void)bytes;
+#endif
+    return base;
+}
+
 /* mremap moves the pages, not their contents; elsewhere a shrink unmaps the
  * tail and a growth copies. */
 void *wee_backend_remap(void *base, size_t old_bytes, size_t new_bytes) {

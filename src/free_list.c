@@ -109,6 +109,10 @@ WEE_OUT_OF_LINE static cell *cell_fit(heap *h, size_t size) {
     }
 }
 
+#if WEE_RELEASES
+int wee_cell_fits_locked(heap *h, size_t size) { return cell_fit(h, size) != NULL; }
+#endif
+
 /* Carves an allocated cell of `size` bytes from a free cell that fits. */
 static cell *cell_take(heap *h, size_t size) {
     cell *c = cell_fit(h, size);
@@ -155,20 +159,12 @@ WEE_COLD static cell *cell_carve_aligned(heap *h, cell *c, size_t size, size_t a
     return n;
 }
 
-/* Takes more memory from the backend, enough for a cell of `need` bytes
- * (and a region's base word and sentinel), and frees it into the heap as one
- * cell. When the backend's memory follows the newest region, the region's
- * sentinel becomes that cell (merging with a free last cell) and a new
- * sentinel closes the region; otherwise a new region starts, its base word
- * linking the one before. Returns 0 when the backend fails. */
-WEE_COLD static int heap_grow_locked(heap *h, size_t need) {
-    cell *s = h->sentinel;
-    need += 3 * WEE_GRANULE;
-    size_t bytes = need < WEE_GROW_MIN_BYTES ? WEE_GROW_MIN_BYTES : need;
-    bytes = (bytes + WEE_PAGE_BYTES - 1) & ~(size_t)(WEE_PAGE_BYTES - 1);
-    char *base = wee_backend_grow(bytes);
-    if (!base)
-        return 0;
+/* Adds `bytes` (whole pages) of memory at `base` to the heap as one free
+ * cell; `s` is h->sentinel. When the memory follows the newest region, the
+ * region's sentinel becomes that cell (merging with a free last cell) and a
+ * new sentinel closes the region; otherwise a new region starts, its base
+ * word linking the one before. */
+HEAP_ADD void wee_heap_add_locked(heap *h, cell *s, char *base, size_t bytes) {
     h->stats.backend_bytes += bytes;
     if (WEE_INTROSPECT && h->stats.backend_bytes > h->stats.held_peak_bytes)
         h->stats.held_peak_bytes = h->stats.backend_bytes;
@@ -194,6 +190,20 @@ WEE_COLD static int heap_grow_locked(heap *h, size_t need) {
     c->next = (uintptr_t)s | CELL_ALLOCATED;
     wee_cell_free_locked(h, c);
     WEE_VG_NOACCESS(base, bytes); /* the program's only through blocks handed out */
+}
+
+/* Takes more memory from the backend, enough for a cell of `need` bytes
+ * (and a region's base word and sentinel), and adds it to the heap.
+ * Returns 0 when the backend fails. */
+WEE_COLD static int heap_grow_locked(heap *h, size_t need) {
+    cell *s = h->sentinel;
+    need += 3 * WEE_GRANULE;
+    size_t bytes = need < WEE_GROW_MIN_BYTES ? WEE_GROW_MIN_BYTES : need;
+    bytes = (bytes + WEE_PAGE_BYTES - 1) & ~(size_t)(WEE_PAGE_BYTES - 1);
+    char *base = wee_backend_grow(bytes);
+    if (!base)
+        return 0;
+    wee_heap_add_locked(h, s, base, bytes);
     return 1;
 }
 

@@ -196,6 +196,17 @@ void wee_cell_shrink_locked(heap *h, cell *c, size_t size);
  * successor. Returns 1 on success. */
 int wee_cell_grow_locked(cell *c, size_t size);
 
+/* Adds `bytes` (whole pages) at `base`, page-aligned, to the heap as a
+ * free cell: the newest region's growth when it follows that region (`s`
+ * is h->sentinel), else a new region. Shared with release.c, where the
+ * heap takes a freed large block's pages; the cell code's own otherwise. */
+#if WEE_RELEASES
+#define HEAP_ADD
+void wee_heap_add_locked(heap *h, cell *s, char *base, size_t bytes);
+#else
+#define HEAP_ADD static
+#endif
+
 /* --- Slots (run.c) ----------------------------------------------------- */
 
 /* The class of a small block of `bytes` (1 to SMALL_MAX): its slot size / 16. */
@@ -246,6 +257,9 @@ static inline int cell_is_mapped(const cell *c) { return (c->next & CELL_TAGS) =
 static inline uintptr_t *cell_release_mark(cell *c) {
     return (uintptr_t *)(void *)(cell_links(c) + 1);
 }
+/* Whether a free cell of at least `size` bytes (a cell size) is there, the
+ * top included: one the heap can hand out without growing. */
+int wee_cell_fits_locked(heap *h, size_t size);
 /* Whether a block of `bytes` (pad included) with `align` is large. */
 static inline int large_wanted(heap *h, size_t bytes, size_t align) {
     return bytes > SMALL_MAX && align <= WEE_PAGE_BYTES && bytes >= wee_large_threshold(h);

@@ -218,6 +218,19 @@ static void large_handed_out(heap *h, char *ptr, size_t size, size_t align) {
     heap_unlock(h);
 }
 
+/* Whether a large block of `bytes` (pad included) with `align` fits in a
+ * free cell of the heap, which then hands it out: as glibc takes a block
+ * above its mmap threshold from free chunks or the top when they hold it,
+ * memory the heap holds (pages of freed large blocks among it, release.c)
+ * is used before the system is asked for fresh pages. */
+static int large_fits(heap *h, size_t bytes, size_t align) {
+    size_t size = cell_size_for(bytes) + (align > WEE_GRANULE ? 2 * align + CELL_MIN : 0);
+    heap_lock(h);
+    int fits = wee_cell_fits_locked(h, size);
+    heap_unlock(h);
+    return fits;
+}
+
 /* Whether block `ptr` of `size` bytes is a large block: 1, or 0, or -1 for
  * a pointer that only looks like one (a block freed twice, a pointer into a
  * block): builds that check misuse make sure that the mapping the header
@@ -255,7 +268,7 @@ void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
     }
     size_t pad = align_pad(align);
 #if WEE_RELEASES
-    if (large_wanted(h, size + pad, align)) {
+    if (large_wanted(h, size + pad, align) && !large_fits(h, size + pad, align)) {
         char *large = wee_large_alloc(h, size + pad, align);
         if (large) {
             large_handed_out(h, large + pad, size, align);

@@ -77,7 +77,10 @@ int main(void) {
         CHECK(after.fordblks >= BIG);
         CHECK(after.ordblks >= 1);
     }
-    CHECK(after.arena == during.arena);
+    /* a freed mapping whose size the threshold rose above may give its
+     * pages to the heap (docs/USAGE.md): the arena grows by them, free */
+    CHECK(after.arena == during.arena ||
+          (mapped && after.arena >= during.arena + BIG && after.fordblks >= BIG));
 
     char text[4096];
     capture_stderr(malloc_stats, text, sizeof text);

@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L /* nanosleep */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,10 +47,12 @@ static int all_zero(const unsigned char *p, size_t n) {
 /* A block above the threshold is a mapping of its own: its memory leaves
  * the resident set when it is freed, and the threshold then rises to its
  * size (up to 32 MiB on 64-bit systems), so the next one of that size comes
- * from the heap. */
+ * from the heap. With a decay of 0 the heap keeps no freed mapping's pages
+ * (large_block_pages_kept shows what it does otherwise). */
 static void large_block_is_unmapped_on_free(void **state) {
     (void)state;
     FRESH_HEAP(h);
+    assert_int_equal(wee_heap_set_option(&h, WEE_OPTION_DECAY_MS, 0), 1);
     size_t max = sizeof(void *) * 4 * MIB;
     for (size_t size = 64 * MIB; size >= 16 * MIB; size /= 4) {
         size_t before = resident();
@@ -73,6 +76,75 @@ static void large_block_is_unmapped_on_free(void **state) {
     assert_false(cell_is_mapped(cell_of(p - WEE_WORD)));
     wee_heap_dealloc(&h, p, MIB, 16);
     assert_all_returned(&h);
+}
+
+/* Minor page faults of the process so far. */
+static long minor_faults(void) {
+    struct rusage r;
+    getrusage(RUSAGE_SELF, &r);
+    return r.ru_minflt;
+}
+
+/* A freed large block whose size the threshold rose above (the next one
+ * of its size comes from the heap) gives its pages to the heap instead of
+ * to the system: the next block of its size takes them without new memory
+ * from the backend and without page faults, and calloc there reads zero.
+ * The heap keeps such pages only while its free bytes stay under 32 MiB
+ * (or a part of the live ones): beyond that, freed mappings are unmapped. */
+static void large_block_pages_kept(void **state) {
+    (void)state;
+    FRESH_HEAP(h);
+    char *p = wee_heap_alloc(&h, MIB, 16);
+    assert_non_null(p);
+    assert_true(cell_is_mapped(cell_of(p - WEE_WORD)));
+    memset(p, 0xab, MIB);
+    size_t held = test_stats(&h).backend_bytes;
+    wee_heap_dealloc(&h, p, MIB, 16);
+    assert_true(wee_large_threshold(heap_of(&h)) > MIB);
+    assert_int_equal(test_stats(&h).backend_bytes, held); /* kept, not unmapped */
+    assert_heap_ok(&h);
+    long faults = minor_faults();
+    p = wee_heap_alloc(&h, MIB, 16);
+    assert_non_null(p);
+    assert_false(cell_is_mapped(cell_of(p - WEE_WORD)));
+    memset(p, 1, MIB);
+    assert_int_equal(test_stats(&h).backend_bytes, held); /* no growth */
+    assert_true(minor_faults() - faults < 16);            /* resident pages */
+    wee_heap_dealloc(&h, p, MIB, 16);
+    unsigned char *z = wee_heap_alloc_zeroed(&h, MIB, 16);
+    assert_non_null(z);
+    assert_false(cell_is_mapped(cell_of((char *)z - WEE_WORD)));
+    assert_true(all_zero(z, MIB));
+    assert_int_equal(test_stats(&h).backend_bytes, held);
+    wee_heap_dealloc(&h, z, MIB, 16);
+    assert_heap_ok(&h);
+    assert_all_returned(&h);
+
+    /* 48 blocks of 1 MiB, all mappings, freed: 32 MiB kept at most */
+    FRESH_HEAP(g);
+    char *b[48];
+    for (size_t i = 0; i < 48; i++) {
+        b[i] = wee_heap_alloc(&g, MIB, 16);
+        assert_non_null(b[i]);
+        assert_true(cell_is_mapped(cell_of(b[i] - WEE_WORD)));
+        memset(b[i], (int)i, MIB);
+    }
+    for (size_t i = 0; i < 48; i++)
+        wee_heap_dealloc(&g, b[i], MIB, 16);
+    wee_stats st = test_stats(&g);
+    assert_int_equal(st.live_bytes, 0);
+    assert_true(st.backend_bytes > 16 * MIB && st.backend_bytes <= 32 * MIB);
+    assert_heap_ok(&g);
+    for (size_t i = 0; i < 48; i++) {
+        b[i] = wee_heap_alloc(&g, MIB, 16);
+        assert_non_null(b[i]);
+        fill(b[i], MIB, (unsigned)i);
+    }
+    for (size_t i = 0; i < 48; i++) {
+        assert_true(filled(b[i], MIB, (unsigned)i));
+        wee_heap_dealloc(&g, b[i], MIB, 16);
+    }
+    assert_all_returned(&g);
 }
 
 /* A threshold set by the option stays where it is. */
@@ -453,10 +525,10 @@ static void zeroed_large_block_is_not_touched(void **state) {
     assert_all_returned(&h);
 }
 
-RUN(cmocka_unit_test(large_block_is_unmapped_on_free), cmocka_unit_test(fixed_threshold_stays),
-    cmocka_unit_test(remap_keeps_contents), cmocka_unit_test(failed_remap_keeps_block),
-    cmocka_unit_test(decay_zero_releases_at_once), cmocka_unit_test(decay_ages_cells),
-    cmocka_unit_test(zeroed_after_reuse_of_released_pages),
+RUN(cmocka_unit_test(large_block_is_unmapped_on_free), cmocka_unit_test(large_block_pages_kept),
+    cmocka_unit_test(fixed_threshold_stays), cmocka_unit_test(remap_keeps_contents),
+    cmocka_unit_test(failed_remap_keeps_block), cmocka_unit_test(decay_zero_releases_at_once),
+    cmocka_unit_test(decay_ages_cells), cmocka_unit_test(zeroed_after_reuse_of_released_pages),
     cmocka_unit_test(aligned_cells_from_released_pages), cmocka_unit_test(trim_releases_now),
     cmocka_unit_test(releases_spare_live_blocks),
     cmocka_unit_test(zeroed_large_block_is_not_touched))
