@@ -91,6 +91,16 @@ static void large_block_is_unmapped_on_free(void **state) {
     assert_all_returned(&h);
 }
 
+/* The free cell at `p` taken again for `bytes`: the same block, which holds
+ * what the caller writes. */
+static void reused_holds_writes(wee_heap *h, char *p, size_t bytes, unsigned seed) {
+    char *q = wee_heap_alloc(h, bytes, 16);
+    assert_ptr_equal(q, p);
+    fill(q, bytes, seed);
+    assert_true(filled(q, bytes, seed));
+    wee_heap_dealloc(h, q, bytes, 16);
+}
+
 /* Minor page faults of the process so far. */
 static long minor_faults(void) {
     struct rusage r;
@@ -246,11 +256,7 @@ static void decay_zero_releases_at_once(void **state) {
         assert_true(resident() + 28 * MIB < full);
     assert_heap_ok(&h);
     /* reused: contents as written */
-    char *q = wee_heap_alloc(&h, 32 * MIB, 16);
-    assert_ptr_equal(q, p);
-    fill(q, 32 * MIB, 11);
-    assert_true(filled(q, 32 * MIB, 11));
-    wee_heap_dealloc(&h, q, 32 * MIB, 16);
+    reused_holds_writes(&h, p, 32 * MIB, 11);
     /* reused zeroed: all zero, though the pages held a pattern; the
      * released pages are known to be zero and stay out of the resident set */
     size_t released = resident();
@@ -337,11 +343,7 @@ static void decay_ages_cells(void **state) {
     assert_true(filled(guard, 1000, 1) && filled(after, 1000, 2));
     assert_heap_ok(&h);
     /* the released cell again: what the caller writes, or zero */
-    char *q = wee_heap_alloc(&h, 8 * MIB, 16);
-    assert_ptr_equal(q, p);
-    fill(q, 8 * MIB, 9);
-    assert_true(filled(q, 8 * MIB, 9));
-    wee_heap_dealloc(&h, q, 8 * MIB, 16);
+    reused_holds_writes(&h, p, 8 * MIB, 9);
     unsigned char *z = wee_heap_alloc_zeroed(&h, 8 * MIB, 16);
     assert_true(all_zero(z, 8 * MIB));
     wee_heap_dealloc(&h, z, 8 * MIB, 16);
@@ -350,6 +352,33 @@ static void decay_ages_cells(void **state) {
     wee_heap_dealloc(&h, b, 1000, 16);
     wee_heap_dealloc(&h, top, 1000, 16);
     assert_all_returned(&h);
+}
+
+/* A heap with a free cell of 4 MiB, written and released, between two
+ * cells (*guard, of 1000 bytes, and *after, of 100), a long decay and no
+ * large blocks: returns the released block's address. */
+static char *released_cell(wee_heap *h, char **guard, char **after) {
+    wee_heap_set_option(h, WEE_OPTION_MMAP_THRESHOLD, 1024 * MIB);
+    wee_heap_set_option(h, WEE_OPTION_DECAY_MS, 3600 * 1000);
+    *guard = wee_heap_alloc(h, 1000, 16);
+    char *p = wee_heap_alloc(h, 4 * MIB, 16);
+    *after = wee_heap_alloc(h, 100, 16);
+    memset(p, 0x33, 4 * MIB);
+    wee_heap_dealloc(h, p, 4 * MIB, 16);
+    assert_int_equal(wee_heap_trim(h, 0), 1);
+    return p;
+}
+
+/* A zeroed allocation over released_cell()'s cell reads zero; frees the
+ * cells around it. */
+static void released_cell_reads_zero(wee_heap *h, char *guard, char *after) {
+    unsigned char *z = wee_heap_alloc_zeroed(h, 4 * MIB - 4096, 16);
+    assert_non_null(z);
+    assert_true(all_zero(z, 4 * MIB - 4096));
+    wee_heap_dealloc(h, z, 4 * MIB - 4096, 16);
+    wee_heap_dealloc(h, guard, 1000, 16);
+    wee_heap_dealloc(h, after, 100, 16);
+    assert_heap_ok(h);
 }
 
 /* Released pages that are handed out again (a cell carved from them, runs,
@@ -362,14 +391,7 @@ static void zeroed_after_reuse_of_released_pages(void **state) {
         if (WEE_TINY && way == 2) /* WEE_TINY grows nothing in place */
             continue;
         FRESH_HEAP(h);
-        wee_heap_set_option(&h, WEE_OPTION_MMAP_THRESHOLD, 1024 * MIB);
-        wee_heap_set_option(&h, WEE_OPTION_DECAY_MS, 3600 * 1000);
-        char *guard = wee_heap_alloc(&h, 1000, 16); /* a cell */
-        char *p = wee_heap_alloc(&h, 4 * MIB, 16);
-        char *after = wee_heap_alloc(&h, 100, 16);
-        memset(p, 0x33, 4 * MIB);
-        wee_heap_dealloc(&h, p, 4 * MIB, 16);
-        assert_int_equal(wee_heap_trim(&h, 0), 1);
+        char *guard, *after, *p = released_cell(&h, &guard, &after);
         enum { SMALL = 2000 };
         static char *small[SMALL];
         if (way == 0) { /* a cell from the released pages */
@@ -409,13 +431,7 @@ static void zeroed_after_reuse_of_released_pages(void **state) {
                     wee_heap_dealloc(&h, al[i], (size_t)i * 7919 % 20000 + 1,
                                      (size_t)4096 >> (i % 4));
         }
-        unsigned char *z = wee_heap_alloc_zeroed(&h, 4 * MIB - 4096, 16);
-        assert_non_null(z);
-        assert_true(all_zero(z, 4 * MIB - 4096));
-        wee_heap_dealloc(&h, z, 4 * MIB - 4096, 16);
-        wee_heap_dealloc(&h, guard, 1000, 16);
-        wee_heap_dealloc(&h, after, 100, 16);
-        assert_heap_ok(&h);
+        released_cell_reads_zero(&h, guard, after);
     }
 }
 
@@ -426,14 +442,8 @@ static void aligned_cells_from_released_pages(void **state) {
     (void)state;
     for (size_t phase = 0; phase < 4096; phase += 128) {
         FRESH_HEAP(h);
-        wee_heap_set_option(&h, WEE_OPTION_MMAP_THRESHOLD, 1024 * MIB);
-        wee_heap_set_option(&h, WEE_OPTION_DECAY_MS, 3600 * 1000);
-        char *guard = wee_heap_alloc(&h, 1000, 16);
-        char *p = wee_heap_alloc(&h, 4 * MIB, 16);
-        char *after = wee_heap_alloc(&h, 100, 16);
-        memset(p, 0x33, 4 * MIB);
-        wee_heap_dealloc(&h, p, 4 * MIB, 16);
-        assert_int_equal(wee_heap_trim(&h, 0), 1);
+        char *guard, *after;
+        released_cell(&h, &guard, &after);
         char *filler = wee_heap_alloc(&h, phase + 1, 16);
         char *a = wee_heap_alloc(&h, 10000, 4096);
         assert_non_null(filler);
@@ -441,13 +451,7 @@ static void aligned_cells_from_released_pages(void **state) {
         memset(a, 0x77, 10000);
         wee_heap_dealloc(&h, a, 10000, 4096);
         wee_heap_dealloc(&h, filler, phase + 1, 16);
-        unsigned char *z = wee_heap_alloc_zeroed(&h, 4 * MIB - 4096, 16);
-        assert_non_null(z);
-        assert_true(all_zero(z, 4 * MIB - 4096));
-        wee_heap_dealloc(&h, z, 4 * MIB - 4096, 16);
-        wee_heap_dealloc(&h, guard, 1000, 16);
-        wee_heap_dealloc(&h, after, 100, 16);
-        assert_heap_ok(&h);
+        released_cell_reads_zero(&h, guard, after);
     }
 }
 
