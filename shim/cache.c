@@ -356,13 +356,13 @@ __attribute__((noinline)) static void *cache_take_slow(size_t size, size_t k) {
  * or any block while this thread's cache is not open: kept out of line. */
 __attribute__((noinline)) static void cache_free_other(void *block, size_t word) {
     size_t tag = word & WEE_CACHE_TAGS, size = word_size(word);
+    if (tag && tag != cache.tag && cache_return(block, tag))
+        return;
     size_t k = size <= CACHE_MAX ? cache_bin(size) : CACHE_BINS;
-    if (k < CACHE_TOP && (cache.state == CACHE_OPEN || cache_open_first())) {
-        if (tag == cache.tag || !tag || !cache_return(block, tag))
-            cache_push(block, k);
-    } else if (!tag || tag == cache.tag || !cache_return(block, tag)) {
+    if (k < CACHE_TOP && (cache.state == CACHE_OPEN || cache_open_first()))
+        cache_push(block, k);
+    else
         wee_heap_dealloc(wee_default_heap(), block, size, GRANULE);
-    }
 }
 
 void *wee_cache_take(size_t size) {

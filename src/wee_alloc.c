@@ -223,12 +223,9 @@ static void large_handed_out(heap *h, char *ptr, size_t size, size_t align) {
  * above its mmap threshold from free chunks or the top when they hold it,
  * memory the heap holds (pages of freed large blocks among it, release.c)
  * is used before the system is asked for fresh pages. */
-static int large_fits(heap *h, size_t bytes, size_t align) {
-    size_t size = cell_size_for(bytes) + (align > WEE_GRANULE ? 2 * align + CELL_MIN : 0);
-    heap_lock(h);
-    int fits = wee_cell_fits_locked(h, size);
-    heap_unlock(h);
-    return fits;
+static int large_fits_locked(heap *h, size_t bytes, size_t align) {
+    return wee_cell_fits_locked(h, cell_size_for(bytes) +
+                                       (align > WEE_GRANULE ? 2 * align + CELL_MIN : 0));
 }
 
 /* Whether block `ptr` of `size` bytes is a large block: 1, or 0, or -1 for
@@ -267,16 +264,18 @@ void *wee_heap_alloc(wee_heap *wh, size_t size, size_t align) {
         return NULL;
     }
     size_t pad = align_pad(align);
+    heap_lock(h);
 #if WEE_RELEASES
-    if (large_wanted(h, size + pad, align) && !large_fits(h, size + pad, align)) {
+    if (large_wanted(h, size + pad, align) && !large_fits_locked(h, size + pad, align)) {
+        heap_unlock(h);
         char *large = wee_large_alloc(h, size + pad, align);
         if (large) {
             large_handed_out(h, large + pad, size, align);
             return large + pad;
         }
+        heap_lock(h);
     }
 #endif
-    heap_lock(h);
     char *block = block_alloc_locked(h, size + pad, align);
     if (block) {
         vg_handed_out(block + pad, size + pad, align);
@@ -412,10 +411,10 @@ static void *large_realloc(wee_heap *wh, cell *c, void *ptr, size_t old_size, si
             } else {
                 WEE_VG_RESIZE(ptr, old_size, new_size);
             }
-            if (WEE_INTROSPECT)
+            if (WEE_INTROSPECT) {
                 h->stats.reallocs_in_place += data + pad == (char *)ptr;
-            if (WEE_INTROSPECT)
                 h->stats.reallocs_moved += data + pad != (char *)ptr;
+            }
             stats_asked(h, new_size - old_size);
             heap_unlock(h);
         }
